@@ -1,0 +1,1 @@
+"""HTTP service: FastAPI app, routes, widget and console. Nothing imports this package."""

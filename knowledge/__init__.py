@@ -1,0 +1,1 @@
+"""Knowledge base: loaders, chunking, embedders, indexes, retrieval and ingest."""

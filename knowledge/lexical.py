@@ -1,0 +1,481 @@
+"""A Chinese lexical index: BM25 over character n-grams and jieba words, in scipy sparse matrices.
+
+Each token stream (by default character 1+2-grams and jieba search-mode words) has its own vocabulary,
+term-frequency matrix and BM25 statistics. For a query q and a chunk d, stream s scores
+
+    bm25_s(q, d) = Σ_t qtf(t) · idf(t) · tf(t,d)·(k1+1) / (tf(t,d) + k1·(1 − b + b·|d|/avgdl))
+    idf(t)       = ln(1 + (N − df(t) + 0.5) / (df(t) + 0.5))
+
+and the index returns  score(q, d) = Σ_s weight_s · bm25_s(q, d) / Σ_t qtf(t)·idf(t)·(k1+1).
+The denominator is the most any chunk could score, so each stream's part lies in [0, 1): roughly "how much of the
+query, weighted by rarity, the chunk contains". Scores are then comparable across queries (useful for fusion and
+evidence thresholds). Query terms unknown to the index count in the denominator with the highest idf.
+
+Adds are tokenised at once and buffered; deletes only mark rows. The matrices are rebuilt (compacting deleted
+rows and recomputing idf and avgdl) on the first query or save after a change. Raw term frequencies are what is
+persisted, so k1, b and the stream weights can change without re-indexing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import tempfile
+import threading
+import unicodedata
+import uuid
+from collections import Counter
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import IO, Any
+
+import jieba
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from minfu.errors import IndexUnavailableError
+from minfu.ports import IndexedChunk, ScoredId
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+JIEBA_CACHE_ENV = "MINFU_JIEBA_CACHE_DIR"
+ADD_BATCH = 1000  # texts tokenised per step of `add`
+
+_TOKEN = re.compile(r"([\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)|([a-z0-9]+)")
+_WORDLIKE = re.compile(r"[\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaffa-z0-9]")
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+# tokenizers --------------------------------------------------------------------------------------------
+def normalise(text: str) -> str:
+    """NFKC (full-width letters and digits to ASCII) and lowercase."""
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def char_ngrams(text: str) -> list[str]:
+    """Character 1-grams and 2-grams within each run of CJK characters; ASCII words and numbers whole."""
+    tokens: list[str] = []
+    for match in _TOKEN.finditer(normalise(text)):
+        run = match.group(1)
+        if run is None:
+            tokens.append(match.group(2))
+            continue
+        tokens.extend(run)
+        tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return tokens
+
+
+def jieba_words(text: str) -> list[str]:
+    """jieba search-mode words (long words plus their sub-words), punctuation and spaces dropped."""
+    words = _jieba().cut_for_search(normalise(text))
+    return [word for word in (w.strip() for w in words) if word and _WORDLIKE.search(word)]
+
+
+@lru_cache(maxsize=1)
+def _jieba() -> jieba.Tokenizer:
+    """The shared jieba tokenizer, initialised once, quietly, with its dictionary cache in a writable directory."""
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.dt
+    if not tokenizer.initialized:
+        cache_dir = Path(os.environ.get(JIEBA_CACHE_ENV) or Path(tempfile.gettempdir()) / "minfu-jieba")
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tokenizer.tmp_dir = str(cache_dir)
+        tokenizer.initialize()
+    return tokenizer
+
+
+@dataclass(frozen=True, slots=True)
+class TokenStream:
+    """One way of cutting text into terms, with its weight in the combined score."""
+
+    name: str
+    tokenize: Callable[[str], list[str]]
+    weight: float = 1.0
+
+
+CHARS = TokenStream("chars", char_ngrams)
+WORDS = TokenStream("words", jieba_words, weight=0.5)
+DEFAULT_STREAMS: tuple[TokenStream, ...] = (CHARS, WORDS)
+
+
+# per-stream state --------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class _Postings:
+    """BM25 weights of one stream, term-major (vocabulary × rows), ready for queries."""
+
+    weights: sp.csr_matrix
+    idf: FloatArray
+    missing_idf: float  # idf of a term no chunk contains
+    tf: sp.csr_matrix  # row-major term frequencies, to explain a few rows cheaply
+    row_norm: npt.NDArray[np.float32]  # k1·(1 − b + b·|d|/avgdl) per row
+    k1: float
+
+    def explain(self, rows: IntArray, columns: IntArray) -> FloatArray:
+        """BM25 weights of the given terms (columns) in the given rows, as a terms × rows array."""
+        counts = self.tf[rows][:, columns].toarray().T.astype(np.float64)
+        weights = self.idf[columns][:, None] * counts * (self.k1 + 1.0) / (counts + self.row_norm[rows][None, :])
+        return np.asarray(weights, dtype=np.float64)
+
+
+@dataclass
+class _Stream:
+    spec: TokenStream
+    vocab: dict[str, int] = field(default_factory=dict)
+    terms: list[str] = field(default_factory=list)
+    tf: sp.csr_matrix = field(default_factory=lambda: sp.csr_matrix((0, 0), dtype=np.float32))
+    pending: list[sp.csr_matrix] = field(default_factory=list)
+
+    def columns(self, terms: Counter[str]) -> dict[int, int]:
+        """Vocabulary column -> count, adding new terms to the vocabulary."""
+        out: dict[int, int] = {}
+        for term, count in terms.items():
+            column = self.vocab.get(term)
+            if column is None:
+                column = self.vocab[term] = len(self.terms)
+                self.terms.append(term)
+            out[column] = count
+        return out
+
+    def append(self, counted: Sequence[Counter[str]]) -> None:
+        """Add counted texts as pending matrix rows."""
+        rows = [self.columns(counts) for counts in counted]
+        indptr = np.cumsum([0, *(len(r) for r in rows)])
+        indices = np.fromiter((c for r in rows for c in r), dtype=np.int32, count=int(indptr[-1]))
+        data = np.fromiter((n for r in rows for n in r.values()), dtype=np.float32, count=int(indptr[-1]))
+        self.pending.append(sp.csr_matrix((data, indices, indptr), shape=(len(rows), len(self.terms))))
+
+    def merge(self, keep: IntArray | None) -> None:
+        width = len(self.terms)
+        blocks = [_widen(m, width) for m in (self.tf, *self.pending)]
+        tf = sp.vstack(blocks, format="csr", dtype=np.float32) if len(blocks) > 1 else blocks[0]
+        self.tf = tf if keep is None else tf[keep]
+        self.pending = []
+
+
+def _widen(matrix: sp.csr_matrix, width: int) -> sp.csr_matrix:
+    return sp.csr_matrix((matrix.data, matrix.indices, matrix.indptr), shape=(matrix.shape[0], width))
+
+
+def bm25_postings(tf: sp.csr_matrix, *, k1: float, b: float) -> _Postings:
+    """BM25 weight of every (row, term) pair, returned term-major. Formula in the module docstring."""
+    rows = tf.shape[0]
+    lengths = np.asarray(tf.sum(axis=1), dtype=np.float64).ravel()
+    average = float(lengths.mean()) if rows else 0.0
+    df = np.bincount(tf.indices, minlength=tf.shape[1]).astype(np.float64)
+    idf = np.log1p((rows - df + 0.5) / (df + 0.5))
+    row_norm = (k1 * (1.0 - b + b * lengths / max(average, 1e-9))).astype(np.float32)
+    norm = np.repeat(row_norm, np.diff(tf.indptr))
+    data = tf.data * np.float32(k1 + 1.0)
+    data /= tf.data + norm
+    data *= idf.astype(np.float32)[tf.indices]
+    weights = sp.csr_matrix((data, tf.indices, tf.indptr), shape=tf.shape)
+    return _Postings(weights.T.tocsr(), idf, float(np.log1p((rows + 0.5) / 0.5)), tf, row_norm, k1)
+
+
+@dataclass(frozen=True, slots=True)
+class _Built:
+    """An immutable snapshot queries read without holding the lock."""
+
+    ids: tuple[str, ...]
+    row: dict[str, int]
+    postings: tuple[_Postings, ...]
+    vocabularies: tuple[dict[str, int], ...]  # shared with the streams: append-only, columns past idf are newer
+    masks: dict[frozenset[str], npt.NDArray[np.bool_]] = field(default_factory=dict)  # cache of `allowed` masks
+
+    def mask(self, allowed: frozenset[str]) -> npt.NDArray[np.bool_]:
+        mask = self.masks.get(allowed)
+        if mask is None:
+            mask = np.zeros(len(self.ids), dtype=bool)
+            rows = [row for chunk_id in allowed if (row := self.row.get(chunk_id)) is not None]
+            mask[np.array(rows, dtype=np.int64)] = True
+            if len(self.masks) >= 8:
+                self.masks.clear()
+            self.masks[allowed] = mask
+        return mask
+
+
+@dataclass(frozen=True, slots=True)
+class _QueryTerms:
+    stream: int
+    terms: tuple[str, ...]
+    columns: IntArray  # vocabulary columns of the known terms
+    weights: FloatArray  # qtf · (stream weight) / denominator, per known term
+
+
+class ChineseLexicalIndex:
+    """BM25 over configurable token streams; implements minfu.ports.LexicalIndex.
+
+    `path` is a directory holding `manifest.json` and one `.npz` of term frequencies; None keeps it in memory.
+    """
+
+    def __init__(
+        self,
+        path: Path | None = None,
+        *,
+        streams: Sequence[TokenStream] = DEFAULT_STREAMS,
+        k1: float = 1.2,
+        b: float = 0.75,
+        max_terms: int = 5,
+    ) -> None:
+        if not streams:
+            raise ValueError("at least one token stream is needed")
+        self.path = path
+        self.k1, self.b, self.max_terms = k1, b, max_terms
+        self._streams = [_Stream(spec) for spec in streams]
+        self._ids: list[str] = []
+        self._row: dict[str, int] = {}
+        self._deleted: set[int] = set()
+        self._lock = threading.RLock()
+        self._built: _Built | None = None
+        if path is not None and (path / MANIFEST).exists():
+            self._load(path)
+
+    # LexicalIndex --------------------------------------------------------------------------------------
+    def add(self, items: Sequence[IndexedChunk]) -> None:
+        """Index the items; an id already present is replaced.
+
+        Texts are tokenised outside the lock, a batch at a time (bounded memory); each batch is committed at once.
+        """
+        latest = list({item.chunk.id: item for item in items}.values())
+        for start in range(0, len(latest), ADD_BATCH):
+            batch = latest[start : start + ADD_BATCH]
+            counted = [[Counter(s.spec.tokenize(item.text)) for item in batch] for s in self._streams]
+            with self._lock:
+                self._mark_deleted(item.chunk.id for item in batch)
+                for stream, counts in zip(self._streams, counted, strict=True):
+                    stream.append(counts)
+                for item in batch:
+                    self._row[item.chunk.id] = len(self._ids)
+                    self._ids.append(item.chunk.id)
+                self._built = None
+
+    def delete(self, chunk_ids: Iterable[str]) -> None:
+        with self._lock:
+            if self._mark_deleted(chunk_ids):
+                self._built = None
+
+    def ids(self) -> set[str]:
+        with self._lock:
+            return set(self._row)
+
+    def __len__(self) -> int:
+        return len(self._row)
+
+    def query(self, text: str, k: int, *, allowed: frozenset[str] | None = None) -> list[ScoredId]:
+        """The k best rows for `text` (score > 0), restricted to `allowed` chunk ids when given."""
+        built = self._snapshot()
+        if k <= 0 or not built.ids:
+            return []
+        parts = [self._query_terms(i, text, built) for i in range(len(self._streams))]
+        scores = self._scores(built, parts)
+        if allowed is not None:
+            scores[~built.mask(allowed)] = 0.0
+        top = _top_k(scores, k)
+        matched = self._matched_terms(built, parts, top, _cjk_runs(text))
+        return [ScoredId(built.ids[row], float(scores[row]), terms) for row, terms in zip(top, matched, strict=True)]
+
+    def save(self) -> None:
+        """Write term frequencies (npz) and ids and vocabularies (json) atomically; a no-op in memory."""
+        if self.path is None:
+            return
+        with self._lock:
+            self._snapshot()
+            _write_files(self.path, self._manifest(), self._arrays())
+
+    # building ------------------------------------------------------------------------------------------
+    def _mark_deleted(self, chunk_ids: Iterable[str]) -> bool:
+        rows = [self._row.pop(chunk_id) for chunk_id in chunk_ids if chunk_id in self._row]
+        self._deleted.update(rows)
+        return bool(rows)
+
+    def _snapshot(self) -> _Built:
+        built = self._built
+        if built is not None:
+            return built
+        with self._lock:
+            if self._built is None:
+                self._built = self._rebuild()
+            return self._built
+
+    def _rebuild(self) -> _Built:
+        keep = None
+        if self._deleted:
+            keep = np.array(sorted(set(range(len(self._ids))) - self._deleted), dtype=np.int64)
+            self._ids = [self._ids[row] for row in keep]
+            self._row = {chunk_id: row for row, chunk_id in enumerate(self._ids)}
+            self._deleted = set()
+        for stream in self._streams:
+            stream.merge(keep)
+        postings = tuple(bm25_postings(s.tf, k1=self.k1, b=self.b) for s in self._streams)
+        row = {chunk_id: i for i, chunk_id in enumerate(self._ids)}
+        return _Built(tuple(self._ids), row, postings, tuple(s.vocab for s in self._streams))
+
+    # querying ------------------------------------------------------------------------------------------
+    def _query_terms(self, index: int, text: str, built: _Built) -> _QueryTerms:
+        spec, postings, vocab = self._streams[index].spec, built.postings[index], built.vocabularies[index]
+        counts = Counter(spec.tokenize(text))
+        known = [term for term in counts if vocab.get(term, len(postings.idf)) < len(postings.idf)]
+        columns = np.array([vocab[term] for term in known], dtype=np.int64)
+        idf = dict(zip(known, postings.idf[columns].tolist(), strict=True))
+        ceiling = sum(count * idf.get(term, postings.missing_idf) for term, count in counts.items())
+        scale = spec.weight / (ceiling * (self.k1 + 1.0)) if ceiling > 0 else 0.0
+        weights = np.array([counts[term] * scale for term in known], dtype=np.float64)
+        return _QueryTerms(index, tuple(known), columns, weights)
+
+    @staticmethod
+    def _scores(built: _Built, parts: Sequence[_QueryTerms]) -> FloatArray:
+        rows: list[IntArray] = []
+        values: list[FloatArray] = []
+        for part in parts:
+            matrix = built.postings[part.stream].weights
+            for column, weight in zip(part.columns, part.weights, strict=True):
+                start, end = matrix.indptr[column], matrix.indptr[column + 1]
+                rows.append(matrix.indices[start:end])
+                values.append(matrix.data[start:end] * weight)
+        if not rows:
+            return np.zeros(len(built.ids), dtype=np.float64)
+        scores = np.bincount(np.concatenate(rows), np.concatenate(values), minlength=len(built.ids))
+        return scores.astype(np.float64, copy=False)
+
+    def _matched_terms(
+        self, built: _Built, parts: Sequence[_QueryTerms], top: IntArray, runs: Sequence[str]
+    ) -> list[tuple[str, ...]]:
+        """Per row: the query terms it matched, as `matched_terms` presents them."""
+        terms = list(dict.fromkeys(t for part in parts for t in part.terms))
+        if not terms or not len(top):
+            return [() for _ in top]
+        position = {term: i for i, term in enumerate(terms)}
+        own = np.zeros((len(terms), len(top)))
+        for part in parts:
+            if len(part.columns):
+                block = built.postings[part.stream].explain(top, part.columns) * part.weights[:, None]
+                np.add.at(own, [position[t] for t in part.terms], block)
+        out = []
+        for j in range(len(top)):
+            rows = np.flatnonzero(own[:, j])
+            out.append(matched_terms({terms[i]: float(own[i, j]) for i in rows}, runs, self.max_terms))
+        return out
+
+    # persistence ---------------------------------------------------------------------------------------
+    def _manifest(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT_VERSION,
+            "streams": [s.spec.name for s in self._streams],
+            "ids": self._ids,
+            "vocabularies": {s.spec.name: s.terms for s in self._streams},
+        }
+
+    def _arrays(self) -> dict[str, npt.NDArray[Any]]:
+        arrays: dict[str, npt.NDArray[Any]] = {}
+        for stream in self._streams:
+            tf, name = stream.tf, stream.spec.name
+            arrays |= {f"{name}.data": tf.data, f"{name}.indices": tf.indices, f"{name}.indptr": tf.indptr}
+        return arrays
+
+    def _load(self, path: Path) -> None:
+        try:
+            manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+            self._check(manifest)
+            with np.load(path / manifest["arrays"], allow_pickle=False) as arrays:
+                self._restore(manifest, arrays)
+        except (OSError, ValueError, KeyError) as error:
+            raise IndexUnavailableError(
+                f"词法索引 {path} 无法读取（{error}），请重新运行 minfu ingest 重建索引"
+            ) from error
+
+    def _check(self, manifest: dict[str, Any]) -> None:
+        names = [s.spec.name for s in self._streams]
+        if manifest.get("format") != FORMAT_VERSION or manifest.get("streams") != names:
+            raise ValueError(f"格式或分词方式 {manifest.get('streams')} 与当前配置 {names} 不一致")
+
+    def _restore(self, manifest: dict[str, Any], arrays: Any) -> None:
+        self._ids = list(manifest["ids"])
+        self._row = {chunk_id: row for row, chunk_id in enumerate(self._ids)}
+        for stream in self._streams:
+            name = stream.spec.name
+            stream.terms = list(manifest["vocabularies"][name])
+            stream.vocab = {term: column for column, term in enumerate(stream.terms)}
+            parts = (arrays[f"{name}.data"], arrays[f"{name}.indices"], arrays[f"{name}.indptr"])
+            stream.tf = sp.csr_matrix(parts, shape=(len(self._ids), len(stream.terms)))
+
+
+def _top_k(scores: FloatArray, k: int) -> IntArray:
+    """Rows with a positive score, best first, at most k (ties by row order)."""
+    positive = np.flatnonzero(scores > 0)
+    if len(positive) > k:
+        positive = positive[np.argpartition(-scores[positive], k - 1)[:k]]
+    order = np.lexsort((positive, -scores[positive]))
+    return positive[order]
+
+
+def _cjk_runs(text: str) -> list[str]:
+    return [m.group(1) for m in _TOKEN.finditer(normalise(text)) if m.group(1)]
+
+
+def matched_terms(contributions: dict[str, float], runs: Sequence[str], limit: int) -> tuple[str, ...]:
+    """The few terms that explain a match, heaviest first.
+
+    Candidates are the matched terms plus the maximal spans of the query whose consecutive character bigrams all
+    matched (so 免申, 申即, 即享 read as 免申即享). A candidate weighs the contributions of every matched term inside
+    it; a candidate inside one already chosen is skipped.
+    """
+    candidates = set(contributions) | set(_matched_spans(runs, contributions))
+    weight = {c: sum(contributions.get(s, 0.0) for s in _substrings(c)) for c in candidates}
+    chosen: list[str] = []
+    for candidate in sorted(candidates, key=lambda c: (-weight[c], -len(c), c)):
+        if not any(candidate in longer for longer in chosen):
+            chosen.append(candidate)
+            if len(chosen) == limit:
+                break
+    return tuple(chosen)
+
+
+def _matched_spans(runs: Sequence[str], matched: Container[str]) -> Iterator[str]:
+    for run in runs:
+        start = 0
+        for i in range(len(run)):
+            if i + 1 >= len(run) or run[i : i + 2] not in matched:
+                if i > start:
+                    yield run[start : i + 1]
+                start = i + 1
+
+
+def _substrings(text: str) -> set[str]:
+    return {text[i:j] for i in range(len(text)) for j in range(i + 1, len(text) + 1)}
+
+
+def _write_files(directory: Path, manifest: dict[str, Any], arrays: dict[str, npt.NDArray[Any]]) -> None:
+    """npz first under a fresh name, then the manifest that points to it (each via temp file + rename)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    name = f"lexical-{uuid.uuid4().hex[:12]}.npz"
+    with _atomic(directory / name) as handle:
+        np.savez(handle, **arrays)  # type: ignore[arg-type]
+    manifest["arrays"] = name
+    with _atomic(directory / MANIFEST) as handle:
+        handle.write(json.dumps(manifest, ensure_ascii=False).encode("utf-8"))
+    for stale in directory.glob("lexical-*.npz"):
+        if stale.name != name:
+            stale.unlink(missing_ok=True)
+
+
+@contextmanager
+def _atomic(target: Path) -> Iterator[IO[bytes]]:
+    """Write to a temp file in the same directory, fsync, then rename over `target`; no trace on failure."""
+    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise

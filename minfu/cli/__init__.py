@@ -1,0 +1,113 @@
+"""The `minfu` command. It sits on top of every layer (like api/) and imports them inside its commands."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from minfu.errors import MinfuError
+
+# Offline by construction: no model hub, no telemetry; numpy's BLAS threads fight the embedder's OpenMP threads.
+for _name, _value in (
+    ("HF_HUB_OFFLINE", "1"),
+    ("TRANSFORMERS_OFFLINE", "1"),
+    ("ANONYMIZED_TELEMETRY", "False"),
+    ("RAGAS_DO_NOT_TRACK", "true"),
+    ("OPENBLAS_NUM_THREADS", "1"),
+):
+    os.environ.setdefault(_name, _value)
+
+app = typer.Typer(help="闵服 minfu：政务智能体平台命令行", no_args_is_help=True, pretty_exceptions_enable=False)
+eval_app = typer.Typer(help="评测：检索与回答质量", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(f"错误：{message}", err=True, fg=typer.colors.RED)
+    return typer.Exit(code=2)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path] | None, typer.Argument(help="要导入的文件或目录；缺省为内置知识库")] = None,
+    if_missing: Annotated[bool, typer.Option("--if-missing", help="索引已存在时什么也不做")] = False,
+    lexical_only: Annotated[bool, typer.Option("--lexical-only", help="只建词法索引，向量稍后由服务后台补齐")] = False,
+    prune: Annotated[bool, typer.Option(help="删除目录中已不存在的文档")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出摘要")] = False,
+) -> None:
+    """导入文档：解析、分块、建立词法与向量索引（增量：未变化的分块不会重复计算）。"""
+    from minfu.cli.ingest import run_ingest
+
+    try:
+        run_ingest(paths or [], if_missing=if_missing, lexical_only=lexical_only, prune=prune, as_json=as_json)
+    except MinfuError as error:
+        raise _fail(error.message) from None
+
+
+@app.command()
+def search(
+    question: Annotated[str | None, typer.Argument(help="问题")] = None,
+    k: Annotated[int, typer.Option(min=1, max=100, help="返回条数")] = 5,
+    kind: Annotated[list[str] | None, typer.Option(help="文档类型：policy/law/service_matter/…")] = None,
+    issuer: Annotated[list[str] | None, typer.Option(help="发布机关")] = None,
+    doc_number: Annotated[list[str] | None, typer.Option(help="文号")] = None,
+    include_history: Annotated[bool, typer.Option("--include-history", help="包含已失效或被替代的版本")] = False,
+    queries: Annotated[Path | None, typer.Option(help="批量问题文件（JSONL，每行 {id, question}）")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON 输出")] = False,
+) -> None:
+    """检索知识库，列出命中的条款及各检索器的排名与得分。"""
+    from minfu.cli.search import SearchOptions, run_search
+
+    options = SearchOptions(
+        k=k,
+        kinds=kind or [],
+        issuers=issuer or [],
+        doc_numbers=doc_number or [],
+        include_history=include_history,
+        as_json=as_json,
+    )
+    try:
+        run_search(question, queries, options)
+    except MinfuError as error:
+        raise _fail(error.message) from None
+
+
+@eval_app.command("retrieval")
+def eval_retrieval(
+    dataset: Annotated[Path, typer.Option(help="评测集（JSONL）或 NCPPolicies 目录")],
+    corpus: Annotated[Path | None, typer.Option(help="语料路径；缺省为内置知识库")] = None,
+    pipeline: Annotated[list[str] | None, typer.Option(help="default / dense-e5 / naive / lexical，可多次给出")] = None,
+    k: Annotated[int, typer.Option(min=1, max=100)] = 10,
+    embedder: Annotated[str | None, typer.Option(help="替换所有流水线的向量模型（如 hashing，用于快速试跑）")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """检索评测：hit@1/3/5/10、MRR@10、nDCG@10 与延迟 p50/p95，多条流水线并排。"""
+    from minfu.cli.evaluate import run_retrieval
+
+    try:
+        run_retrieval(
+            dataset, corpus=corpus, pipelines=pipeline or ["default"], k=k, embedder=embedder, as_json=as_json
+        )
+    except MinfuError as error:
+        raise _fail(error.message) from None
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="监听地址")] = None,
+    port: Annotated[int | None, typer.Option(help="端口")] = None,
+) -> None:
+    """启动 HTTP 服务（向量索引未满时在后台补齐）。"""
+    import uvicorn
+
+    from minfu.settings import get_settings
+
+    settings = get_settings()
+    uvicorn.run("api.app:create_app", factory=True, host=host or settings.host, port=port or settings.port)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

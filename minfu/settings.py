@@ -1,0 +1,50 @@
+"""Settings from environment variables (prefix MINFU_) or a .env file.
+
+`get_settings()` builds them once per process; tests build `Settings(...)` directly.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EmbedderSpec = str  # "e5" | "hashing" | "hashing:<dim>" | "st:<local path>" | "minilm"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MINFU_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Field(default=Path("var"), description="Chroma index, lexical index, caches, SQLite files")
+
+    # knowledge
+    embedder: EmbedderSpec = "e5"
+    chroma_url: str | None = Field(default=None, description="http://host:port of a Chroma server; local when unset")
+    collection: str = "minfu_chunks"
+    chunk_size: int = Field(default=400, ge=80, le=4000, description="target chunk length in characters")
+    chunk_overlap_sentences: int = Field(default=0, ge=0, le=3)
+    reranker_path: str | None = None
+    hnsw_ef_search: int = Field(default=200, ge=10)
+    hnsw_ef_construction: int = Field(default=200, ge=10)
+    hnsw_m: int = Field(default=32, ge=4)
+
+    # serving
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

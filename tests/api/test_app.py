@@ -1,0 +1,59 @@
+"""The HTTP service over a real (hashing-embedder) knowledge base: health, search and bad input."""
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from knowledge.base import KnowledgeBase
+from knowledge.chunking import Chunker
+from knowledge.ingest import Ingestor
+from knowledge.loaders import load_paths
+from minfu.settings import Settings
+
+FIXTURES = Path(__file__).parents[1] / "knowledge" / "fixtures"
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    settings = Settings(data_dir=tmp_path_factory.mktemp("data"), embedder="hashing")
+    kb = KnowledgeBase.open(settings)
+    report = Ingestor(kb, Chunker(400)).ingest(load_paths([FIXTURES]))
+    assert report.documents > 0
+    with TestClient(create_app(settings, knowledge=kb)) as test_client:
+        yield test_client
+
+
+def test_health_and_readiness(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz").json()
+    assert ready["status"] == "ready" and ready["knowledge"]["dense_complete"] is True
+
+
+def test_search_returns_citable_hits(client: TestClient) -> None:
+    response = client.get("/v1/search", params={"q": "大型企业拖欠中小企业货款，多久必须付款", "k": 3})
+    assert response.status_code == 200
+    body = response.json()
+    assert 1 <= len(body["hits"]) <= 3
+    hit = body["hits"][0]
+    for field in ("title", "doc_number", "section_path", "article", "text", "validity", "scores"):
+        assert field in hit
+    assert all(h["validity"] == "current" for h in body["hits"])
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"q": ""}, {"q": "x" * 2001}, {"q": "问题", "k": 0}, {"q": "问题", "k": "abc"}, {"q": "问题", "kind": "novel"}],
+)
+def test_bad_search_input_is_a_clear_422(client: TestClient, params: dict[str, object]) -> None:
+    response = client.get("/v1/search", params=params)
+    assert response.status_code == 422
+    body = response.json()
+    assert body["error"] == "invalid_input" and body["message"] == "请求参数有误" and body["fields"]
+    assert "Traceback" not in response.text
+
+
+def test_unknown_route_is_a_chinese_404(client: TestClient) -> None:
+    response = client.get("/v1/nothing-here")
+    assert response.status_code == 404 and response.json()["message"] == "未找到"
