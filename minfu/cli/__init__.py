@@ -23,6 +23,8 @@ for _name, _value in (
 app = typer.Typer(help="闵服 minfu：政务智能体平台命令行", no_args_is_help=True, pretty_exceptions_enable=False)
 eval_app = typer.Typer(help="评测：检索与回答质量", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
+bench_app = typer.Typer(help="性能与质量基准", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
 
 
 def _fail(message: str) -> typer.Exit:
@@ -91,6 +93,22 @@ def eval_retrieval(
         run_retrieval(
             dataset, corpus=corpus, pipelines=pipeline or ["default"], k=k, embedder=embedder, as_json=as_json
         )
+    except MinfuError as error:
+        raise _fail(error.message) from None
+
+
+@bench_app.command("ann-recall")
+def bench_ann_recall(
+    queries: Annotated[Path, typer.Option(help="问题文件（JSONL，含 question 字段）")] = Path(
+        "eval/datasets/dev_policy_qa.jsonl"
+    ),
+    k: Annotated[int, typer.Option(min=1, max=100)] = 10,
+) -> None:
+    """在真实索引上比较 HNSW 近似检索与精确检索：各参数组合的 recall@k 与查询耗时。"""
+    from minfu.cli.bench import run_ann_recall
+
+    try:
+        run_ann_recall(queries, k=k)
     except MinfuError as error:
         raise _fail(error.message) from None
 

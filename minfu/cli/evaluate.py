@@ -36,7 +36,7 @@ def run_retrieval(
     if as_json:
         print(json.dumps(report_to_json(report), ensure_ascii=False, indent=2))
         return
-    console = Console()
+    console = Console(width=max(Console().width, 170))  # 14 columns: narrower terminals would truncate figures
     console.print(render_table(report))
     for note in report_notes(report):
         console.print(f"· {note}")

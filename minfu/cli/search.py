@@ -45,7 +45,7 @@ def run_search(question: str | None, queries: Path | None, options: SearchOption
         _search_one(kb, question.strip(), filters, options)
         return
     assert queries is not None
-    for item in list(_read_queries(queries)):  # validate every line before answering any
+    for item in list(read_queries(queries)):  # validate every line before answering any
         hits = kb.retriever.retrieve(item["question"], k=options.k, filters=filters)
         print(
             json.dumps(
@@ -73,7 +73,7 @@ def _search_one(kb: KnowledgeBase, question: str, filters: SearchFilters, option
     _print_hits(question, hits, elapsed_ms, kb.retriever.last_degraded)
 
 
-def _read_queries(path: Path) -> Iterator[dict[str, str]]:
+def read_queries(path: Path) -> Iterator[dict[str, str]]:
     if not path.is_file():
         raise InvalidInputError(f"找不到问题文件：{path}", field="queries")
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
