@@ -9,6 +9,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export RAGAS_DO_NOT_TRACK := true
 export OPENBLAS_NUM_THREADS := 1
+export OMP_WAIT_POLICY := PASSIVE
 
 .PHONY: serve test install install-dev index lint typecheck clean
 

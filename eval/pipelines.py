@@ -30,6 +30,7 @@ from knowledge.embedders import make_embedder
 from knowledge.embedders.cache import CachedEmbedder, EmbeddingCache
 from knowledge.ingest import Ingestor
 from knowledge.loaders import LoadBatch
+from knowledge.query import QueryExpander
 from knowledge.rerank import CrossEncoderReranker
 from knowledge.retrieval import DenseRetriever, HybridRetriever, LexicalRetriever
 from knowledge.vectorstore import ChromaVectorIndex, HnswParams
@@ -134,7 +135,7 @@ class PipelineBuilder:
 
     def _lexical(self) -> Pipeline:
         kb, notes = self._knowledge_base(dense=False)
-        retriever = LexicalRetriever(kb.catalog, kb.lexical_index, name="lexical")
+        retriever = LexicalRetriever(kb.catalog, kb.lexical_index, expander=QueryExpander.bundled(), name="lexical")
         return _view("lexical", retriever, None, kb.catalog, notes)
 
     def _dense_e5(self) -> Pipeline:
@@ -205,7 +206,10 @@ def _with_uncached_queries(kb: KnowledgeBase, settings: Settings) -> KnowledgeBa
     if isinstance(embedder, CachedEmbedder):
         embedder = _PassageCachedEmbedder(embedder.inner, embedder.cache)
     reranker = CrossEncoderReranker(settings.reranker_path) if settings.reranker_path else None
-    retriever = HybridRetriever(kb.catalog, embedder, kb.vector_index, kb.lexical_index, reranker=reranker)
+    expander = QueryExpander.bundled(*([settings.synonyms_path] if settings.synonyms_path else []))
+    retriever = HybridRetriever(
+        kb.catalog, embedder, kb.vector_index, kb.lexical_index, reranker=reranker, expander=expander
+    )
     return KnowledgeBase(kb.catalog, embedder, kb.vector_index, kb.lexical_index, retriever)
 
 

@@ -10,6 +10,7 @@ from knowledge.catalog import Catalog
 from knowledge.embedders import make_embedder
 from knowledge.embedders.cache import CachedEmbedder, EmbeddingCache
 from knowledge.lexical import ChineseLexicalIndex
+from knowledge.query import QueryExpander
 from knowledge.rerank import CrossEncoderReranker
 from knowledge.retrieval import HybridRetriever
 from knowledge.vectorstore import ChromaVectorIndex, HnswParams
@@ -45,7 +46,8 @@ class KnowledgeBase:
         catalog = Catalog(index_dir / "catalog.sqlite")
         lexical = ChineseLexicalIndex(index_dir / "lexical")
         reranker = CrossEncoderReranker(settings.reranker_path) if settings.reranker_path else None
-        return cls._assemble(catalog, embedder, vectors, lexical, reranker)
+        expander = QueryExpander.bundled(*([settings.synonyms_path] if settings.synonyms_path else []))
+        return cls._assemble(catalog, embedder, vectors, lexical, reranker, expander)
 
     @classmethod
     def in_memory(cls, embedder: Embedder, *, cache_path: Path | None = None) -> KnowledgeBase:
@@ -54,7 +56,7 @@ class KnowledgeBase:
             embedder = CachedEmbedder(embedder, EmbeddingCache(cache_path))
         collection = f"minfu_{uuid.uuid4().hex[:12]}"
         vectors = ChromaVectorIndex.ephemeral(collection=collection, embedder=embedder, hnsw=HnswParams())
-        return cls._assemble(Catalog(None), embedder, vectors, ChineseLexicalIndex(None), None)
+        return cls._assemble(Catalog(None), embedder, vectors, ChineseLexicalIndex(None), None, QueryExpander.bundled())
 
     @classmethod
     def _assemble(
@@ -64,8 +66,9 @@ class KnowledgeBase:
         vectors: VectorIndex,
         lexical: ChineseLexicalIndex,
         reranker: Reranker | None,
+        expander: QueryExpander,
     ) -> KnowledgeBase:
-        retriever = HybridRetriever(catalog, embedder, vectors, lexical, reranker=reranker)
+        retriever = HybridRetriever(catalog, embedder, vectors, lexical, reranker=reranker, expander=expander)
         return cls(catalog, embedder, vectors, lexical, retriever)
 
     def status(self) -> dict[str, int | str | bool]:

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Protocol
 
 from knowledge.fusion import Adaptive, FusedItem, Fusion, FusionResult, RankedList, single
+from knowledge.query import QueryExpander
 from minfu.domain import Chunk, Document, Hit, SearchFilters
 from minfu.ports import Embedder, LexicalIndex, Reranker, VectorIndex
 
@@ -86,6 +87,7 @@ class HybridRetriever:
         *,
         reranker: Reranker | None = None,
         fusion: Fusion | None = None,
+        expander: QueryExpander | None = None,
         candidates: int = 50,
         agree_depth: int = 10,
         name: str = "default",
@@ -94,7 +96,7 @@ class HybridRetriever:
         self.name = name
         self.last_degraded: str | None = None
         self._catalog, self._embedder, self._vectors, self._lexical = catalog, embedder, vector_index, lexical_index
-        self._reranker, self._fusion = reranker, fusion or Adaptive()
+        self._reranker, self._fusion, self._expander = reranker, fusion or Adaptive(), expander
         self._candidates, self._agree_depth, self._today = candidates, agree_depth, today
 
     def retrieve(self, query: str, *, k: int = 5, filters: SearchFilters | None = None) -> list[Hit]:
@@ -103,7 +105,8 @@ class HybridRetriever:
         if k <= 0 or allowed == frozenset():
             return []
         depth = max(self._candidates, k)
-        lexical = RankedList(LEXICAL, tuple(self._lexical.query(query, depth, allowed=allowed)))
+        lexical_query = self._expander.expand(query) if self._expander else query  # the dense side reads meaning
+        lexical = RankedList(LEXICAL, tuple(self._lexical.query(lexical_query, depth, allowed=allowed)))
         dense = self._dense(query, depth, allowed)
         degraded = dense is None or (not dense.items and bool(lexical.items))
         self.last_degraded = DEGRADED_MESSAGE if degraded else None
@@ -161,15 +164,16 @@ class LexicalRetriever:
         catalog: ChunkCatalog,
         lexical_index: LexicalIndex,
         *,
+        expander: QueryExpander | None = None,
         name: str = "lexical",
         today: Today = date.today,
     ) -> None:
         self.name = name
-        self._catalog, self._lexical, self._today = catalog, lexical_index, today
+        self._catalog, self._lexical, self._today, self._expander = catalog, lexical_index, today, expander
 
     def retrieve(self, query: str, *, k: int = 5, filters: SearchFilters | None = None) -> list[Hit]:
         allowed, on = admitted(self._catalog, filters, self._today)
         if k <= 0 or allowed == frozenset():
             return []
-        items = self._lexical.query(query, k, allowed=allowed)
+        items = self._lexical.query(self._expander.expand(query) if self._expander else query, k, allowed=allowed)
         return build_hits(self._catalog, single(RankedList(LEXICAL, tuple(items))), on=on, k=k, why=_terms)
