@@ -17,6 +17,7 @@ for _name, _value in (
     ("ANONYMIZED_TELEMETRY", "False"),
     ("RAGAS_DO_NOT_TRACK", "true"),
     ("OPENBLAS_NUM_THREADS", "1"),
+    ("OMP_WAIT_POLICY", "PASSIVE"),  # the embedder's OpenMP threads must not spin against other work
 ):
     os.environ.setdefault(_name, _value)
 

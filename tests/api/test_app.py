@@ -44,7 +44,14 @@ def test_search_returns_citable_hits(client: TestClient) -> None:
 
 @pytest.mark.parametrize(
     "params",
-    [{}, {"q": ""}, {"q": "x" * 2001}, {"q": "问题", "k": 0}, {"q": "问题", "k": "abc"}, {"q": "问题", "kind": "novel"}],
+    [
+        {},
+        {"q": ""},
+        {"q": "x" * 2001},
+        {"q": "问题", "k": 0},
+        {"q": "问题", "k": "abc"},
+        {"q": "问题", "kind": "novel"},
+    ],
 )
 def test_bad_search_input_is_a_clear_422(client: TestClient, params: dict[str, object]) -> None:
     response = client.get("/v1/search", params=params)

@@ -22,8 +22,12 @@ def test_a_query_without_everyday_words_is_unchanged() -> None:
 
 @pytest.mark.parametrize(
     ("question", "official"),
-    [("开个奶茶店要跑几个部门", "食品经营"), ("租房补贴怎么申请", "人才安居补贴"), ("客户拖着货款不给", "款项"),
-     ("员工试用能约定多久", "试用期")],
+    [
+        ("开个奶茶店要跑几个部门", "食品经营"),
+        ("租房补贴怎么申请", "人才安居补贴"),
+        ("客户拖着货款不给", "款项"),
+        ("员工试用能约定多久", "试用期"),
+    ],
 )
 def test_bundled_table_reaches_official_terms(question: str, official: str) -> None:
     assert official in QueryExpander.bundled().terms(question)
