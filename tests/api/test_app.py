@@ -1,6 +1,7 @@
 """The HTTP service over a real (hashing-embedder) knowledge base: health, search and bad input."""
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -53,7 +54,7 @@ def test_search_returns_citable_hits(client: TestClient) -> None:
         {"q": "问题", "kind": "novel"},
     ],
 )
-def test_bad_search_input_is_a_clear_422(client: TestClient, params: dict[str, object]) -> None:
+def test_bad_search_input_is_a_clear_422(client: TestClient, params: dict[str, Any]) -> None:
     response = client.get("/v1/search", params=params)
     assert response.status_code == 422
     body = response.json()

@@ -1,7 +1,9 @@
 """The `minfu` command in-process, over the test fixtures with the hashing embedder."""
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -14,7 +16,7 @@ runner = CliRunner()
 
 
 @pytest.fixture(autouse=True)
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("MINFU_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("MINFU_EMBEDDER", "hashing")
     get_settings.cache_clear()
@@ -22,10 +24,11 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     get_settings.cache_clear()
 
 
-def _ingest(*args: str) -> dict:
+def _ingest(*args: str) -> dict[str, Any]:
     result = runner.invoke(app, ["ingest", str(FIXTURES), "--json", *args])
     assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
+    summary: dict[str, Any] = json.loads(result.stdout)
+    return summary
 
 
 def test_ingest_twice_reports_everything_unchanged() -> None:
