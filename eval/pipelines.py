@@ -28,7 +28,7 @@ from knowledge.catalog import Catalog
 from knowledge.chunking import Chunker
 from knowledge.embedders import make_embedder
 from knowledge.embedders.cache import CachedEmbedder, EmbeddingCache
-from knowledge.ingest import Ingestor
+from knowledge.ingest import Ingestor, embed_into
 from knowledge.loaders import LoadBatch
 from knowledge.query import QueryExpander
 from knowledge.rerank import CrossEncoderReranker
@@ -50,7 +50,6 @@ DESCRIPTIONS = {
 }
 PIPELINE_NAMES = tuple(DESCRIPTIONS)
 CHROMA_DEFAULT_HNSW = HnswParams(space="l2", m=16, ef_construction=100, ef_search=100)
-EMBED_BATCH = 32
 
 
 @dataclass
@@ -189,7 +188,7 @@ class PipelineBuilder:
             by_document.setdefault(piece.chunk.document_id, []).append(piece.chunk)
         for item in self.documents:
             catalog.put(item.document, by_document.get(item.document.id, []))
-        _embed_into(vectors, embedder, [p.indexed for p in pieces], self._reporter(f"{name}：向量化"))
+        embed_into(vectors, embedder, [p.indexed for p in pieces], self._reporter(f"{name}：向量化"))
         retriever = DenseRetriever(catalog, embedder, vectors, name=name)
         return _view(name, retriever, embedder.name, catalog, [])
 
@@ -227,19 +226,6 @@ def _view(name: str, retriever: Retriever, embedder: str | None, catalog: Catalo
         joined_texts=join_for_reachability(chunk.text for chunk, _ in resolved),
         notes=notes,
     )
-
-
-def _embed_into(
-    index: ChromaVectorIndex, embedder: Embedder, items: list[IndexedChunk], progress: Callable[[int, int], None] | None
-) -> None:
-    total = sum(len(item.text) for item in items)
-    done = 0
-    for start in range(0, len(items), EMBED_BATCH):
-        batch = items[start : start + EMBED_BATCH]
-        index.upsert(batch, embedder.embed_documents([item.text for item in batch]))
-        done += sum(len(item.text) for item in batch)
-        if progress:
-            progress(done, total)
 
 
 # plain splitting (the baselines) ---------------------------------------------------------------------------

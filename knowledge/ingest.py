@@ -18,7 +18,7 @@ from knowledge.loaders import LoadBatch
 from knowledge.validity import link_versions
 from minfu.domain import Chunk, Document, LoadedDocument
 from minfu.errors import DocumentLoadError
-from minfu.ports import IndexedChunk
+from minfu.ports import Embedder, IndexedChunk, VectorIndex
 
 # Called with (characters embedded so far, characters to embed in all): embedding time is proportional to text
 # length, so characters give an honest time estimate where a chunk count would not.
@@ -60,7 +60,7 @@ class Ingestor:
         report = IngestReport(failures=list(batch.failures))
         loaded = _relink(self._kb, batch.documents)
         plans = [self._plan(item) for item in loaded]
-        self._apply(plans, dense=dense)
+        self._apply(plans)
         self._update_links(loaded)
         report.removed_documents, report.removed_chunks = self._prune(batch, prune_under)
         report.documents = len(plans)
@@ -68,9 +68,8 @@ class Ingestor:
         report.new_chunks = sum(len(p.added) for p in plans)
         report.unchanged_chunks = report.chunks - report.new_chunks
         report.removed_chunks += sum(len(p.removed) for p in plans)
-        report.embedded_chunks = self._embedded if dense else 0
-        if dense:
-            report.embedded_chunks += self.fill_dense()
+        if dense:  # everything the vector index lacks: this batch's new chunks and any left by a deferred run
+            report.embedded_chunks = self.fill_dense()
         report.seconds = time.perf_counter() - started
         return report
 
@@ -78,7 +77,7 @@ class Ingestor:
         """Embed and index every catalog chunk the vector index lacks; returns how many were added."""
         missing = sorted(self._kb.catalog.chunk_ids() - self._kb.vector_index.ids())
         items = [self._indexed(chunk) for chunk, _ in self._kb.catalog.resolve(missing)]
-        self._embed_into_vector_index(items)
+        embed_into(self._kb.vector_index, self._kb.embedder, items, self._progress)
         return len(items)
 
     def remove(self, document_ids: Sequence[str]) -> int:
@@ -100,8 +99,7 @@ class Ingestor:
         removed = sorted(known - {c.id for c in chunks})
         return _Plan(item.document, chunks, added, removed)
 
-    def _apply(self, plans: Sequence[_Plan], *, dense: bool) -> None:
-        self._embedded = 0
+    def _apply(self, plans: Sequence[_Plan]) -> None:
         removed = [chunk_id for p in plans for chunk_id in p.removed]
         self._kb.vector_index.delete(removed)
         self._kb.lexical_index.delete(removed)
@@ -115,20 +113,6 @@ class Ingestor:
         for plan in plans:
             self._kb.catalog.put(plan.document, plan.chunks)
         self._kb.lexical_index.save()
-        if dense:
-            self._embed_into_vector_index(added)
-            self._embedded = len(added)
-
-    def _embed_into_vector_index(self, items: Sequence[IndexedChunk]) -> None:
-        total = sum(len(i.text) for i in items)
-        done = 0
-        for start in range(0, len(items), EMBED_BATCH):
-            batch = items[start : start + EMBED_BATCH]
-            vectors = self._kb.embedder.embed_documents([i.text for i in batch])
-            self._kb.vector_index.upsert(batch, vectors)
-            done += sum(len(i.text) for i in batch)
-            if self._progress:
-                self._progress(done, total)
 
     def _update_links(self, loaded: Sequence[LoadedDocument]) -> None:
         ingested = {item.document.id for item in loaded}
@@ -148,6 +132,20 @@ class Ingestor:
         document = self._kb.catalog.document(chunk.document_id)
         assert document is not None  # resolve() only returns chunks of known documents
         return IndexedChunk(chunk, chunk.embedding_text(document.title), _metadata(chunk, document))
+
+
+def embed_into(
+    index: VectorIndex, embedder: Embedder, items: Sequence[IndexedChunk], progress: ProgressCallback | None = None
+) -> None:
+    """Embed items in batches into a vector index, reporting characters done (see ProgressCallback)."""
+    total = sum(len(i.text) for i in items)
+    done = 0
+    for start in range(0, len(items), EMBED_BATCH):
+        batch = items[start : start + EMBED_BATCH]
+        index.upsert(batch, embedder.embed_documents([i.text for i in batch]))
+        done += sum(len(i.text) for i in batch)
+        if progress:
+            progress(done, total)
 
 
 def _relink(kb: KnowledgeBase, loaded: Sequence[LoadedDocument]) -> list[LoadedDocument]:
