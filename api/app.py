@@ -20,7 +20,10 @@ from minfu.settings import Settings, get_settings
 log = logging.getLogger("minfu.api")
 
 
-def create_app(settings: Settings | None = None, *, knowledge: KnowledgeBase | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, knowledge: KnowledgeBase | None = None, fill_dense: bool = True
+) -> FastAPI:
+    """The app; `fill_dense=False` leaves an incomplete dense index as it is (tests, read-only replicas)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -28,7 +31,7 @@ def create_app(settings: Settings | None = None, *, knowledge: KnowledgeBase | N
         kb = knowledge or KnowledgeBase.open(settings)
         app.state.knowledge = kb
         app.state.settings = settings
-        if not kb.status()["dense_complete"]:
+        if fill_dense and not kb.status()["dense_complete"]:
             _fill_dense_in_background(kb, settings)
         yield
 

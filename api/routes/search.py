@@ -39,9 +39,12 @@ def search(
     )
     hits = kb.retriever.retrieve(q.strip(), k=k, filters=filters)
     status = kb.status()
+    degraded = kb.retriever.last_degraded
+    if degraded is None and not status["dense_complete"]:
+        degraded = f"向量索引补齐中（{status['dense_chunks']}/{status['chunks']}），结果以词法检索为主"
     return SearchResponse(
         question=q,
-        degraded=kb.retriever.last_degraded,
+        degraded=degraded,
         dense_complete=bool(status["dense_complete"]),
         hits=[hit_to_json(h) for h in hits],
     )

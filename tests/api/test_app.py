@@ -65,3 +65,12 @@ def test_bad_search_input_is_a_clear_422(client: TestClient, params: dict[str, A
 def test_unknown_route_is_a_chinese_404(client: TestClient) -> None:
     response = client.get("/v1/nothing-here")
     assert response.status_code == 404 and response.json()["message"] == "未找到"
+
+
+def test_search_says_so_while_the_dense_index_is_filling(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", embedder="hashing")
+    kb = KnowledgeBase.open(settings)
+    Ingestor(kb, Chunker(400)).ingest(load_paths([FIXTURES]), dense=False)
+    with TestClient(create_app(settings, knowledge=kb, fill_dense=False)) as test_client:
+        body = test_client.get("/v1/search", params={"q": "付款期限"}).json()
+    assert body["dense_complete"] is False and "向量索引" in body["degraded"] and body["hits"]
