@@ -22,6 +22,10 @@ DENSE = "dense"
 LEXICAL = "lexical"
 AGREE = "dense+lexical agree"  # in Hit.why: both retrievers ranked the chunk within their top `agree_depth`
 DENSE_UNAVAILABLE = "dense index unavailable"  # in Hit.why: the answer came from the lexical index alone
+# Tuned on two sets at once (NCPPolicies, entity-heavy; our colloquial dev set, paraphrase-heavy) over cached
+# candidate lists: a sharp reciprocal-rank constant, the lexical side leaned on a little, and per-query weights that
+# follow each side's confidence. Fixed equal-weight RRF (k=60) was 0.938 / 0.732 hit@5 on them; this is 0.962 / 0.768.
+DEFAULT_FUSION = Adaptive(k=10.0, strength=3.0, base_weights={DENSE: 1.0, LEXICAL: 1.5})
 DEGRADED_MESSAGE = "向量索引暂不可用或仍在建立，本次检索仅使用关键词索引"
 
 Today = Callable[[], date]
@@ -96,7 +100,7 @@ class HybridRetriever:
         self.name = name
         self.last_degraded: str | None = None
         self._catalog, self._embedder, self._vectors, self._lexical = catalog, embedder, vector_index, lexical_index
-        self._reranker, self._fusion, self._expander = reranker, fusion or Adaptive(), expander
+        self._reranker, self._fusion, self._expander = reranker, fusion or DEFAULT_FUSION, expander
         self._candidates, self._agree_depth, self._today = candidates, agree_depth, today
 
     def retrieve(self, query: str, *, k: int = 5, filters: SearchFilters | None = None) -> list[Hit]:
