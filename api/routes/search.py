@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -28,6 +29,8 @@ def search(
     kind: Annotated[list[DocumentKind] | None, Query(description="文档类型")] = None,
     issuer: Annotated[list[str] | None, Query(max_length=200)] = None,
     doc_number: Annotated[list[str] | None, Query(max_length=200)] = None,
+    effective_after: Annotated[date | None, Query(description="施行日期不早于")] = None,
+    effective_before: Annotated[date | None, Query(description="施行日期不晚于")] = None,
     include_history: bool = False,
 ) -> SearchResponse:
     kb = request.app.state.knowledge
@@ -35,6 +38,8 @@ def search(
         kinds=frozenset(kind or ()),
         issuers=frozenset(issuer or ()),
         doc_numbers=frozenset(doc_number or ()),
+        effective_after=effective_after,
+        effective_before=effective_before,
         include_history=include_history,
     )
     hits = kb.retriever.retrieve(q.strip(), k=k, filters=filters)

@@ -57,6 +57,8 @@ def search(
     kind: Annotated[list[str] | None, typer.Option(help="文档类型：policy/law/service_matter/…")] = None,
     issuer: Annotated[list[str] | None, typer.Option(help="发布机关")] = None,
     doc_number: Annotated[list[str] | None, typer.Option(help="文号")] = None,
+    effective_after: Annotated[str | None, typer.Option(help="施行日期不早于（YYYY-MM-DD）")] = None,
+    effective_before: Annotated[str | None, typer.Option(help="施行日期不晚于（YYYY-MM-DD）")] = None,
     include_history: Annotated[bool, typer.Option("--include-history", help="包含已失效或被替代的版本")] = False,
     queries: Annotated[Path | None, typer.Option(help="批量问题文件（JSONL，每行 {id, question}）")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON 输出")] = False,
@@ -69,6 +71,8 @@ def search(
         kinds=kind or [],
         issuers=issuer or [],
         doc_numbers=doc_number or [],
+        effective_after=effective_after,
+        effective_before=effective_before,
         include_history=include_history,
         as_json=as_json,
     )

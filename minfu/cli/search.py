@@ -6,6 +6,7 @@ import json
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from rich.console import Console
@@ -26,12 +27,16 @@ class SearchOptions:
     doc_numbers: Sequence[str]
     include_history: bool
     as_json: bool
+    effective_after: str | None = None
+    effective_before: str | None = None
 
     def filters(self) -> SearchFilters:
         return SearchFilters(
             kinds=frozenset(_kind(k) for k in self.kinds),
             issuers=frozenset(self.issuers),
             doc_numbers=frozenset(self.doc_numbers),
+            effective_after=_day(self.effective_after, "effective_after"),
+            effective_before=_day(self.effective_before, "effective_before"),
             include_history=self.include_history,
         )
 
@@ -113,6 +118,15 @@ def _citation(hit: Hit) -> str:
 
 def _ranks(hit: Hit) -> str:
     return " / ".join(str(hit.scores[n].rank) if n in hit.scores else "-" for n in ("dense", "lexical"))
+
+
+def _day(value: str | None, field: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInputError(f"日期格式应为 YYYY-MM-DD：{value}", field=field) from None
 
 
 def _kind(value: str) -> DocumentKind:

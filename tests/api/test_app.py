@@ -52,6 +52,7 @@ def test_search_returns_citable_hits(client: TestClient) -> None:
         {"q": "问题", "k": 0},
         {"q": "问题", "k": "abc"},
         {"q": "问题", "kind": "novel"},
+        {"q": "问题", "effective_after": "2020-02-30"},
     ],
 )
 def test_bad_search_input_is_a_clear_422(client: TestClient, params: dict[str, Any]) -> None:
@@ -74,3 +75,8 @@ def test_search_says_so_while_the_dense_index_is_filling(tmp_path: Path) -> None
     with TestClient(create_app(settings, knowledge=kb, fill_dense=False)) as test_client:
         body = test_client.get("/v1/search", params={"q": "付款期限"}).json()
     assert body["dense_complete"] is False and "向量索引" in body["degraded"] and body["hits"]
+
+
+def test_search_filters_by_effective_date(client: TestClient) -> None:
+    params = {"q": "付款期限", "k": 10, "effective_before": "2000-01-01"}
+    assert client.get("/v1/search", params=params).json()["hits"] == []

@@ -76,6 +76,7 @@ def test_batch_search_writes_one_line_per_question(tmp_path: Path) -> None:
         (["search", "问题", "--kind", "novel"], "未知的文档类型"),
         (["search", "--queries", "/nonexistent.jsonl"], "找不到问题文件"),
         (["ingest", "/nonexistent/dir"], "路径不存在"),
+        (["search", "问题", "--effective-after", "2020-13-01"], "日期格式"),
     ],
 )
 def test_bad_input_exits_2_with_a_chinese_message(args: list[str], message: str) -> None:
@@ -90,3 +91,11 @@ def test_bad_batch_line_names_the_line(tmp_path: Path) -> None:
     queries.write_text('{"id": "a", "question": "付款"}\nnot json\n', encoding="utf-8")
     result = runner.invoke(app, ["search", "--queries", str(queries)])
     assert result.exit_code == 2 and "第 2 行" in result.output
+
+
+def test_date_filters_keep_only_texts_in_force_from_that_day() -> None:
+    _ingest()
+    result = runner.invoke(app, ["search", "付款期限", "--k", "10", "--effective-after", "2025-01-01", "--json"])
+    assert result.exit_code == 0, result.output
+    hits = json.loads(result.stdout)["hits"]
+    assert hits and all(h["effective_from"] >= "2025-01-01" for h in hits)
