@@ -78,5 +78,5 @@ def test_search_says_so_while_the_dense_index_is_filling(tmp_path: Path) -> None
 
 
 def test_search_filters_by_effective_date(client: TestClient) -> None:
-    params = {"q": "付款期限", "k": 10, "effective_before": "2000-01-01"}
+    params: dict[str, Any] = {"q": "付款期限", "k": 10, "effective_before": "2000-01-01"}
     assert client.get("/v1/search", params=params).json()["hits"] == []
