@@ -28,6 +28,12 @@ DENSE_UNAVAILABLE = "dense index unavailable"  # in Hit.why: the answer came fro
 DEFAULT_FUSION = Adaptive(k=10.0, strength=3.0, base_weights={DENSE: 1.0, LEXICAL: 1.5})
 DEGRADED_MESSAGE = "向量索引暂不可用或仍在建立，本次检索仅使用关键词索引"
 
+
+def degraded_message(hits: Sequence[Hit]) -> str | None:
+    """What to tell the caller about this very result (safe under concurrency, unlike `last_degraded`)."""
+    return DEGRADED_MESSAGE if any(DENSE_UNAVAILABLE in hit.why for hit in hits) else None
+
+
 Today = Callable[[], date]
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
+from knowledge.retrieval import degraded_message
 from knowledge.serialization import hit_to_json
 from minfu.domain import DocumentKind, SearchFilters
 
@@ -44,7 +45,7 @@ def search(
     )
     hits = kb.retriever.retrieve(q.strip(), k=k, filters=filters)
     status = kb.status()
-    degraded = kb.retriever.last_degraded
+    degraded = degraded_message(hits)
     if degraded is None and not status["dense_complete"]:
         degraded = f"向量索引补齐中（{status['dense_chunks']}/{status['chunks']}），结果以词法检索为主"
     return SearchResponse(

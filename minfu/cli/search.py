@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from knowledge.base import KnowledgeBase
+from knowledge.retrieval import degraded_message
 from knowledge.serialization import hit_to_json
 from minfu.domain import DocumentKind, Hit, SearchFilters
 from minfu.errors import InvalidInputError
@@ -70,12 +71,12 @@ def _search_one(kb: KnowledgeBase, question: str, filters: SearchFilters, option
         payload = {
             "question": question,
             "ms": round(elapsed_ms, 1),
-            "degraded": kb.retriever.last_degraded,
+            "degraded": degraded_message(hits),
             "hits": [hit_to_json(h) for h in hits],
         }
         print(json.dumps(payload, ensure_ascii=False, indent=2))
         return
-    _print_hits(question, hits, elapsed_ms, kb.retriever.last_degraded)
+    _print_hits(question, hits, elapsed_ms, degraded_message(hits))
 
 
 def read_queries(path: Path) -> Iterator[dict[str, str]]:

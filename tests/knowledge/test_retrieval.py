@@ -212,3 +212,14 @@ def test_dense_retriever_scores_are_cosines(stores: Stores):
     hits = DenseRetriever(stores.catalog, EMBEDDER, stores.vectors, today=lambda: TODAY).retrieve("劳动合同", k=3)
     assert all(-1.0 <= hit.fused_score <= 1.0 and hit.fused_score == hit.scores["dense"].score for hit in hits)
     assert all(hit.why == () for hit in hits)
+
+
+def test_degraded_message_is_read_from_the_hits_themselves() -> None:
+    from knowledge.retrieval import DEGRADED_MESSAGE, DENSE_UNAVAILABLE, degraded_message
+    from minfu.domain import Chunk, Document, DocumentKind, Hit
+
+    document = Document(id="d", kind=DocumentKind.LAW, title="t", source="s")
+    chunk = Chunk(id="d#1", document_id="d", ordinal=0, text="x")
+    assert degraded_message([Hit(chunk, document, 1.0, why=("付款",))]) is None
+    assert degraded_message([Hit(chunk, document, 1.0, why=(DENSE_UNAVAILABLE,))]) == DEGRADED_MESSAGE
+    assert degraded_message([]) is None
