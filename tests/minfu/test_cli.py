@@ -99,3 +99,21 @@ def test_date_filters_keep_only_texts_in_force_from_that_day() -> None:
     assert result.exit_code == 0, result.output
     hits = json.loads(result.stdout)["hits"]
     assert hits and all(h["effective_from"] >= "2025-01-01" for h in hits)
+
+
+def test_ann_recall_bench_prints_a_row_per_setting(tmp_path: Path) -> None:
+    _ingest()
+    queries = tmp_path / "q.jsonl"
+    queries.write_text(
+        "".join(f'{{"id": "{i}", "question": "付款期限 第{i}条"}}\n' for i in range(5)), encoding="utf-8"
+    )
+    result = runner.invoke(app, ["bench", "ann-recall", "--queries", str(queries), "--k", "3"])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("cosine") == 3 and "recall@3" in result.output
+
+
+def test_ann_recall_bench_refuses_an_empty_index(tmp_path: Path) -> None:
+    queries = tmp_path / "q.jsonl"
+    queries.write_text('{"id": "1", "question": "付款"}\n', encoding="utf-8")
+    result = runner.invoke(app, ["bench", "ann-recall", "--queries", str(queries)])
+    assert result.exit_code == 2 and "minfu ingest" in result.output
