@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from knowledge.bundled import display_source
 from minfu.domain import Hit
 
 
@@ -19,7 +20,7 @@ def hit_to_json(hit: Hit) -> dict[str, Any]:
         "section_path": list(hit.chunk.section_path),
         "article": hit.chunk.article,
         "text": hit.chunk.text,
-        "source": document.source,
+        "source": display_source(document.source),
         "effective_from": document.effective_from.isoformat() if document.effective_from else None,
         "validity": hit.validity.value,
         "fused_score": round(hit.fused_score, 6),
