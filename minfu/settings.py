@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     hnsw_ef_construction: int = Field(default=200, ge=10)
     hnsw_m: int = Field(default=32, ge=4)
 
+    # store
+    database_url: str = Field(
+        default="sqlite:///var/minfu.sqlite",
+        description="SQLAlchemy URL of the matters/tickets/appointments store: sqlite:///… or postgresql+psycopg://…",
+    )
+
     # serving
     host: str = "127.0.0.1"
     port: int = 8000

@@ -1,0 +1,168 @@
+"""ORM tables (SQLAlchemy 2 typed mapping). Only the stores use these; callers get dataclasses.
+
+Changing a table means adding an Alembic revision under `migrations/versions/` (tests compare both).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Timestamp = DateTime(timezone=True)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class MatterRow(Base):
+    __tablename__ = "matters"
+    __table_args__ = (UniqueConstraint("enterprise_uscc", "idempotency_key", name="uq_matters_idempotency"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    enterprise_uscc: Mapped[str] = mapped_column(String(18), index=True)
+    matter_code: Mapped[str] = mapped_column(String(64))
+    matter_name: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(32))
+    contact_name: Mapped[str] = mapped_column(String(50))
+    contact_phone: Mapped[str] = mapped_column(String(20))
+    idempotency_key: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp)
+
+    materials: Mapped[list[MaterialRow]] = relationship(order_by="MaterialRow.position")
+    events: Mapped[list[MatterEventRow]] = relationship(order_by="MatterEventRow.id")
+
+
+class MaterialRow(Base):
+    __tablename__ = "matter_materials"
+    __table_args__ = (UniqueConstraint("matter_id", "name", name="uq_matter_materials_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    matter_id: Mapped[int] = mapped_column(ForeignKey("matters.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    required: Mapped[bool]
+    provided: Mapped[bool] = mapped_column(default=False)
+    provided_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
+class MatterEventRow(Base):
+    """Append-only: the stores insert events and never update or delete them."""
+
+    __tablename__ = "matter_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    matter_id: Mapped[int] = mapped_column(ForeignKey("matters.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(Timestamp)
+    actor: Mapped[str] = mapped_column(String(80))
+    from_state: Mapped[str | None] = mapped_column(String(32))
+    to_state: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class TicketRow(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (CheckConstraint("rating IS NULL OR (rating >= 1 AND rating <= 5)", name="rating_range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    enterprise_uscc: Mapped[str] = mapped_column(String(18), index=True)
+    category: Mapped[str] = mapped_column(String(50))
+    text: Mapped[str] = mapped_column(Text)
+    suggested_department: Mapped[str | None] = mapped_column(String(100))
+    department: Mapped[str | None] = mapped_column(String(100))
+    due_date: Mapped[date | None] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(32))
+    rating: Mapped[int | None]
+    rating_comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+    assigned_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    replied_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    closed_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    rated_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+    replies: Mapped[list[TicketReplyRow]] = relationship(order_by="TicketReplyRow.id")
+
+
+class TicketReplyRow(Base):
+    __tablename__ = "ticket_replies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(Timestamp)
+    staff_id: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+
+
+class PlaceRow(Base):
+    __tablename__ = "places"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    address: Mapped[str] = mapped_column(String(300))
+
+
+class WindowRow(Base):
+    __tablename__ = "service_windows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    place_id: Mapped[int] = mapped_column(ForeignKey("places.id", ondelete="CASCADE"), index=True)
+    service_name: Mapped[str] = mapped_column(String(200))
+    label: Mapped[str] = mapped_column(String(50))
+
+    place: Mapped[PlaceRow] = relationship()
+
+
+class SlotRow(Base):
+    __tablename__ = "slots"
+    __table_args__ = (
+        CheckConstraint("capacity >= 1", name="capacity_positive"),
+        CheckConstraint("booked >= 0 AND booked <= capacity", name="booked_within_capacity"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    window_id: Mapped[int] = mapped_column(ForeignKey("service_windows.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
+    ends_at: Mapped[datetime] = mapped_column(Timestamp)
+    capacity: Mapped[int]
+    booked: Mapped[int] = mapped_column(default=0)
+
+    window: Mapped[WindowRow] = relationship()
+
+
+class BookingRow(Base):
+    __tablename__ = "bookings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id", ondelete="CASCADE"), index=True)
+    enterprise_uscc: Mapped[str] = mapped_column(String(18), index=True)
+    contact_name: Mapped[str] = mapped_column(String(50))
+    contact_phone: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+    cancelled_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+    slot: Mapped[SlotRow] = relationship()
