@@ -1,0 +1,1 @@
+"""Tests for investment promotion (招商) data and site recommendation."""
