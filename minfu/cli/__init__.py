@@ -26,6 +26,12 @@ eval_app = typer.Typer(help="评测：检索与回答质量", no_args_is_help=Tr
 app.add_typer(eval_app, name="eval")
 bench_app = typer.Typer(help="性能与质量基准", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
+policies_app = typer.Typer(help="惠企政策：匹配与查询", no_args_is_help=True)
+app.add_typer(policies_app, name="policies")
+db_app = typer.Typer(help="关系数据库（办件、诉求、预约）", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+matters_app = typer.Typer(help="办件：查询与推进（工作人员）", no_args_is_help=True)
+app.add_typer(matters_app, name="matters")
 
 
 def _fail(message: str) -> typer.Exit:
@@ -114,6 +120,84 @@ def bench_ann_recall(
 
     try:
         run_ann_recall(queries, k=k)
+    except MinfuError as error:
+        raise _fail(error.message) from None
+
+
+@policies_app.command("match")
+def policies_match(
+    profile: Annotated[Path, typer.Option(help="企业画像（JSON）：行业、人数、营收、注册地、成立日期、资质…")],
+    today: Annotated[str | None, typer.Option(help="按哪一天判断政策是否有效（YYYY-MM-DD，缺省为今天）")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """按企业画像匹配惠企政策：符合、可能符合（缺哪些信息）、不符合（哪条不满足），并给出依据。"""
+    from datetime import date
+
+    from minfu.cli.policies import run_policy_match
+
+    try:
+        day = date.fromisoformat(today) if today else date.today()
+    except ValueError:
+        raise _fail(f"日期格式应为 YYYY-MM-DD：{today}") from None
+    try:
+        run_policy_match(profile, today=day, as_json=as_json)
+    except MinfuError as error:
+        raise _fail(error.message) from None
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """把数据库结构升级到最新版本（可重复执行）。"""
+    from minfu.cli.matters import run_db_upgrade
+
+    try:
+        typer.echo(f"数据库已是最新版本：{run_db_upgrade()}")
+    except MinfuError as error:
+        raise _fail(error.message) from None
+
+
+@matters_app.command("find")
+def matters_find(
+    enterprise: Annotated[str, typer.Option(help="统一社会信用代码")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """列出一家企业的办件。"""
+    from minfu.cli.matters import run_matters_list
+
+    try:
+        run_matters_list(enterprise, as_json=as_json)
+    except MinfuError as error:
+        raise _fail(error.message) from None
+
+
+@matters_app.command("show")
+def matters_show(
+    number: Annotated[str, typer.Argument(help="办件编号")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """查看一件办件：材料清单与全部经过。"""
+    from minfu.cli.matters import run_matters_show
+
+    try:
+        run_matters_show(number, as_json=as_json)
+    except MinfuError as error:
+        raise _fail(error.message) from None
+
+
+@matters_app.command("advance")
+def matters_advance(
+    number: Annotated[str, typer.Argument(help="办件编号")],
+    to: Annotated[
+        str, typer.Option(help="目标状态：submitted/needs_supplement/accepted/processing/completed/rejected")
+    ],
+    note: Annotated[str, typer.Option(help="给企业的说明")],
+    staff: Annotated[str, typer.Option(help="工作人员编号")],
+) -> None:
+    """工作人员推进办件状态，并附给企业的说明。"""
+    from minfu.cli.matters import run_matters_advance
+
+    try:
+        run_matters_advance(number, to, note, staff)
     except MinfuError as error:
         raise _fail(error.message) from None
 
