@@ -8,9 +8,11 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     MetaData,
@@ -166,3 +168,35 @@ class BookingRow(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(Timestamp)
 
     slot: Mapped[SlotRow] = relationship()
+
+
+class LeadRow(Base):
+    """An investment lead (招商线索), kept only with consent; withdrawal erases the personal columns (PIPL)."""
+
+    __tablename__ = "investment_leads"
+    __table_args__ = (
+        CheckConstraint(
+            "(consent_withdrawn_at IS NULL AND investor_name IS NOT NULL AND contact_name IS NOT NULL"
+            " AND contact_phone IS NOT NULL) OR (consent_withdrawn_at IS NOT NULL AND investor_name IS NULL"
+            " AND contact_name IS NULL AND contact_phone IS NULL)",
+            name="personal_fields_follow_consent",
+        ),
+        CheckConstraint("area_sqm IS NULL OR area_sqm >= 0", name="area_non_negative"),
+        CheckConstraint("budget_yuan_per_month IS NULL OR budget_yuan_per_month >= 0", name="budget_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    investor_name: Mapped[str | None] = mapped_column(String(100))
+    contact_name: Mapped[str | None] = mapped_column(String(50))
+    contact_phone: Mapped[str | None] = mapped_column(String(20))
+    enterprise_uscc: Mapped[str | None] = mapped_column(String(18), index=True)
+    industry: Mapped[str] = mapped_column(String(50))
+    area_sqm: Mapped[float | None] = mapped_column(Float)
+    budget_yuan_per_month: Mapped[float | None] = mapped_column(Float)
+    site_ids: Mapped[list[str]] = mapped_column(JSON)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    consent_text: Mapped[str] = mapped_column(Text)
+    consented_at: Mapped[datetime] = mapped_column(Timestamp)
+    consent_withdrawn_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
