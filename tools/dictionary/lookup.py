@@ -15,14 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import yaml
 from rapidfuzz import fuzz
 
 from minfu.errors import DocumentLoadError, InvalidInputError
+from minfu.ports import Embedder
 from tools.dictionary.loader import data_path
 from tools.dictionary.models import ServiceMatter
 
-How = Literal["exact", "alias", "contains", "synonym", "fuzzy", "bigram"]
+How = Literal["exact", "alias", "contains", "synonym", "fuzzy", "bigram", "meaning"]
 SYNONYMS_NAME = "matter_synonyms.yaml"
 _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
 _FILLERS = re.compile(
@@ -32,6 +34,8 @@ _CANDIDATES = 60
 _EXACT, _ALIAS, _CONTAINS, _SYNONYM = 1.0, 0.97, 0.86, 0.84
 _RANK_STEP, _MULTI_HIT, _SOFT_BONUS = 0.03, 0.03, 0.05
 _MIN_CONTAINED = 3  # a two-character alias (表彰, 许可) inside a question says little
+_MEANING_WEIGHT = 0.1  # share of the score given to embedding similarity when an embedder is supplied
+_MEANING_CANDIDATES = 10
 
 
 @dataclass(frozen=True)
@@ -69,9 +73,18 @@ def bigrams(text: str) -> frozenset[str]:
 class ServiceDictionary:
     """Lookup over a list of matters; `synonyms_path` replaces the bundled colloquial-word table."""
 
-    def __init__(self, matters: Sequence[ServiceMatter], *, synonyms_path: Path | str | None = None) -> None:
+    def __init__(
+        self,
+        matters: Sequence[ServiceMatter],
+        *,
+        synonyms_path: Path | str | None = None,
+        embedder: Embedder | None = None,
+    ) -> None:
         self._matters = list(matters)
+        self._embedder = embedder
+        self._vectors = embedder.embed_documents([_meaning_text(m) for m in self._matters]) if embedder else None
         self._by_code = {m.code: m for m in self._matters}
+        self._index = {m.code: i for i, m in enumerate(self._matters)}
         self._keys = [_Key(i, key, bigrams(key)) for i, m in enumerate(self._matters) for key in _keys_of(m)]
         self._exact = _first_index((normalize(m.name), i) for i, m in enumerate(self._matters))
         self._alias = _first_index((normalize(a), i) for i, m in enumerate(self._matters) for a in m.aliases)
@@ -110,8 +123,25 @@ class ServiceDictionary:
         question = strip_fillers(text) or text
         soft = self._soft_scores(question, set(strong))
         ranked = [self._combine(i, strong.get(i), soft.get(i, (0.0, "bigram"))) for i in set(strong) | set(soft)]
+        ranked = self._with_meaning(query, ranked)
         ranked.sort(key=lambda match: (-match.score, match.matter.code))
         return ranked[:k]
+
+    def _with_meaning(self, query: str, ranked: list[Match]) -> list[Match]:
+        """Blend in embedding similarity (relative to this query's median) and add the closest matters by meaning."""
+        if self._embedder is None or self._vectors is None:
+            return ranked
+        similarity = self._vectors @ self._embedder.embed_query(query)
+        median, top = float(np.median(similarity)), float(similarity.max())
+        relative = np.clip((similarity - median) / (top - median + 1e-9), 0.0, 1.0)
+        found = {self._index_of(m): m for m in ranked}
+        for index in np.argsort(-similarity)[:_MEANING_CANDIDATES]:
+            found.setdefault(int(index), Match(self._matters[int(index)], 0.0, "meaning"))
+        w = _MEANING_WEIGHT
+        return [Match(m.matter, round((1 - w) * m.score + w * float(relative[i]), 4), m.how) for i, m in found.items()]
+
+    def _index_of(self, match: Match) -> int:
+        return self._index[match.matter.code]
 
     def _combine(self, index: int, strong: tuple[float, How] | None, soft: tuple[float, How]) -> Match:
         matter = self._matters[index]
@@ -197,6 +227,11 @@ def load_synonyms(path: Path) -> dict[str, list[str]]:
             raise DocumentLoadError(str(path), f"同义词“{word}”的目标应为非空字符串列表")
         table[str(word)] = values
     return table
+
+
+def _meaning_text(matter: ServiceMatter) -> str:
+    """What a matter means, for the embedder: its names and the start of its conditions."""
+    return f"{matter.name}；{'、'.join(matter.aliases)}；{'；'.join(matter.conditions)[:120]}"
 
 
 def _keys_of(matter: ServiceMatter) -> list[str]:
