@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     chunk_overlap_sentences: int = Field(default=0, ge=0, le=3)
     reranker_path: str | None = None
     synonyms_path: Path | None = Field(default=None, description="operators' colloquial-term table (YAML)")
+    matter_synonyms_path: Path | None = Field(
+        default=None, description="operators' colloquial words -> service matters table (YAML); bundled when unset"
+    )
     hnsw_ef_search: int = Field(default=200, ge=10)
     hnsw_ef_construction: int = Field(default=200, ge=10)
     hnsw_m: int = Field(default=32, ge=4)
