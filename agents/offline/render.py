@@ -1,0 +1,174 @@
+"""Final Chinese answers rendered from a tool's JSON result. Every number, status and clause is quoted from the result.
+
+Knowledge hits come back as citation dicts; they are rebuilt into `Hit`s so that the grounded composer
+(`compose_answer`) chooses the sentences and numbers the citations, exactly as for a direct retrieval.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import Any
+
+from agents.offline.answer import HUMAN_OFFER, GroundedAnswer, compose_answer
+from minfu.domain import Chunk, Document, DocumentKind, Hit, Validity
+
+Result = dict[str, Any]
+LOGIN_PROMPT = "请先登录企业账号，登录后我才能为您查询或办理本企业的事项（只能查看本企业的信息）。"
+OFFER_START = "需要我帮您开始办理吗？"
+MAX_LISTED = 5
+
+
+def render_result(tool: str, args: dict[str, Any], result: Result) -> tuple[str, Result]:
+    """The answer text for one tool result, and extra metadata (citations, grounded) for the answer message."""
+    if not result.get("ok"):
+        return render_error(result), {}
+    if tool == "search_knowledge":
+        answer = knowledge_answer(str(args.get("query", result.get("query", ""))), result)
+        return answer.text, {"citations": [c.to_json() for c in answer.citations], "grounded": answer.grounded}
+    renderer = _RENDERERS.get(tool, render_message)
+    return renderer(result), {}
+
+
+def render_error(result: Result) -> str:
+    detail = result.get("error") or {}
+    if detail.get("code") == "login_required":
+        return LOGIN_PROMPT
+    message = str(detail.get("message") or "系统暂时无法完成该操作")
+    return f"{message}。{HUMAN_OFFER}" if detail.get("code") == "internal_error" else message
+
+
+# knowledge ------------------------------------------------------------------------------------------------------
+def knowledge_answer(question: str, result: Result) -> GroundedAnswer:
+    hits = [hit_from_citation(i, item) for i, item in enumerate(result.get("citations") or [])]
+    return compose_answer(question, hits)
+
+
+def hit_from_citation(index: int, item: Result) -> Hit:
+    """A `Hit` rebuilt from the search tool's citation view (enough for composing and citing)."""
+    title = str(item.get("title") or "未命名文件")
+    effective = item.get("effective_from")
+    document = Document(
+        id=f"doc-{index}-{title}",
+        kind=DocumentKind(item.get("kind") or "policy"),
+        title=title,
+        source=str(item.get("source") or ""),
+        doc_number=item.get("doc_number"),
+        effective_from=date.fromisoformat(effective) if effective else None,
+    )
+    chunk = Chunk(
+        id=f"chunk-{index}",
+        document_id=document.id,
+        ordinal=index,
+        text=str(item.get("text") or ""),
+        section_path=tuple(item.get("section_path") or ()),
+        article=item.get("article"),
+    )
+    validity = Validity(item.get("validity") or Validity.CURRENT.value)
+    return Hit(chunk=chunk, document=document, fused_score=float(item.get("score") or 0.0), validity=validity)
+
+
+# service guide --------------------------------------------------------------------------------------------------
+def render_guide(result: Result) -> str:
+    if result.get("ambiguous"):
+        names = "、".join(f"{s['name']}（{s['code']}）" for s in result.get("suggestions") or [])
+        return f"{result.get('message', '找到多个可能的事项')}：{names}。请告诉我您要办理哪一项。"
+    card: Result = result.get("guide") or {}
+    lines = [f"【{card.get('name')}】办事指南（{card.get('department')}）"]
+    lines += _guide_lines(card)
+    if card.get("sample"):
+        lines.append("（注：以上为示例数据，请以官方办事指南为准）")
+    lines.append(OFFER_START)
+    return "\n".join(lines)
+
+
+def _guide_lines(card: Result) -> list[str]:
+    lines: list[str] = []
+    if members := card.get("bundle_members"):
+        lines.append("包含事项：" + "、".join(m["name"] for m in members))
+    if conditions := card.get("conditions"):
+        lines.append("受理条件：" + "；".join(conditions))
+    if materials := card.get("materials"):
+        lines.append("申请材料：" + "；".join(m["name"] + ("" if m.get("required") else "（选交）") for m in materials))
+    days = card.get("committed_time_limit_days") or card.get("legal_time_limit_days")
+    if days is not None:
+        lines.append(f"办理时限：{days}个工作日")
+    if places := card.get("places"):
+        lines.append("办理地点：" + "；".join(f"{p['name']}{p.get('address') or ''}" for p in places))
+    if url := card.get("online_url"):
+        lines.append(f"网上办理：{url}")
+    return lines
+
+
+# matters --------------------------------------------------------------------------------------------------------
+def matter_line(view: Result) -> str:
+    line = f"办件 {view['matter_number']}（{view['matter_name']}）：{view['state_label']}"
+    missing = view.get("missing_materials") or []
+    return line + (f"，缺少材料：{'、'.join(missing)}" if missing else "")
+
+
+def render_track(result: Result) -> str:
+    lines = [matter_line(result["matter"])]
+    if step := result.get("next_step"):
+        lines.append(f"下一步：{step}")
+    return "\n".join(lines)
+
+
+def render_matters(result: Result) -> str:
+    matters: Sequence[Result] = result.get("matters") or []
+    requests: Sequence[Result] = result.get("requests") or []
+    if not matters and not requests:
+        return f"{result.get('enterprise_name', '本企业')}暂无办件或诉求记录。"
+    lines = [f"{result.get('enterprise_name', '本企业')}的办件和诉求："]
+    lines += [matter_line(view) for view in matters]
+    lines += [f"诉求 {r['ticket_number']}（{r['category']}）：{r['state_label']}" for r in requests]
+    return "\n".join(lines)
+
+
+# policies and sites ---------------------------------------------------------------------------------------------
+def render_policies(result: Result) -> str:
+    lines = []
+    for key, label in (("eligible", "符合"), ("possibly_eligible", "可能符合"), ("not_eligible", "不符合")):
+        for view in (result.get(key) or [])[:MAX_LISTED]:
+            line = f"【{label}】{view['title']}：{view['reason']}"
+            if missing := view.get("missing_facts"):
+                line += f"（还需确认：{'、'.join(missing)}）"
+            lines.append(line)
+    if not lines:
+        return "暂未匹配到相关政策。" + HUMAN_OFFER
+    return "\n".join([*lines, str(result.get("note", ""))]).strip()
+
+
+def render_sites(result: Result) -> str:
+    recommendations: Sequence[Result] = result.get("recommendations") or []
+    if not recommendations:
+        return str(result.get("message") or "暂无满足条件的载体。")
+    lines = ["为您推荐以下载体（按匹配程度排序）："]
+    for rank, site in enumerate(recommendations, start=1):
+        low, high = site["monthly_rent_range_yuan"]
+        reasons = "；".join(site.get("reasons") or [])
+        lines.append(f"{rank}. {site['name']}（{site['town']}，月租约{low}–{high}元）：{reasons}")
+    if package := result.get("industry_package"):
+        lines.append(f"产业政策包：{package['title']}")
+    lines.append(str(result.get("note", "")))
+    return "\n".join(line for line in lines if line)
+
+
+def render_request(result: Result) -> str:
+    number = (result.get("request") or {}).get("ticket_number")
+    return render_message(result) + (f"。诉求编号：{number}" if number else "")
+
+
+def render_message(result: Result) -> str:
+    """Tools whose result carries its own Chinese message (诉求, 转人工, 预约, 线索)."""
+    return str(result.get("message") or "已处理完成。")
+
+
+_RENDERERS: dict[str, Callable[[Result], str]] = {
+    "get_service_guide": render_guide,
+    "track_matter": render_track,
+    "list_my_matters": render_matters,
+    "match_policies": render_policies,
+    "recommend_sites": render_sites,
+    "submit_request": render_request,
+}
