@@ -144,6 +144,8 @@ def plan(turn: Turn) -> Step:
     intent = guess.intent
     if intent == "out_of_scope" and turn.matter:
         intent = "service_guide"  # the dictionary knows the colloquial name (奶茶店 → 食品经营许可)
+    elif intent == "service_guide" and not turn.matter:
+        intent = "policy_question"  # a guide needs a matter; a question that names none is answered from the texts
     planner = _PLANNERS.get(intent)
     return planner(turn) if planner else Step(text=f"{OUT_OF_SCOPE}{HUMAN_OFFER}")
 

@@ -65,7 +65,8 @@ def hit_from_citation(index: int, item: Result) -> Hit:
         article=item.get("article"),
     )
     validity = Validity(item.get("validity") or Validity.CURRENT.value)
-    return Hit(chunk=chunk, document=document, fused_score=float(item.get("score") or 0.0), validity=validity)
+    why = tuple(str(w) for w in item.get("why") or ())
+    return Hit(chunk=chunk, document=document, fused_score=float(item.get("score") or 0.0), why=why, validity=validity)
 
 
 # service guide --------------------------------------------------------------------------------------------------

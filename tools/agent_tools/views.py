@@ -18,7 +18,8 @@ from tools.store.tickets import Ticket
 def citation(hit: Hit) -> dict[str, Any]:
     data = hit_to_json(hit)
     keys = ("title", "doc_number", "article", "section_path", "effective_from", "source", "text", "validity", "kind")
-    return {key: data[key] for key in keys} | {"score": data["fused_score"]}
+    # `why` tells which retrievers agreed: the answer composer trusts agreed evidence more
+    return {key: data[key] for key in keys} | {"score": data["fused_score"], "why": data["why"]}
 
 
 def guide_card(matter: ServiceMatter, dictionary: ServiceDictionary) -> dict[str, Any]:

@@ -144,3 +144,24 @@ def test_start_matter_asks_for_the_first_missing_item(services: ToolServices) ->
     messages = _run(services, "我想办理食品经营许可", MINE)
     assert _tools_called(messages) == []
     assert "食品经营许可" in _answer(messages).text and "联系人" in _answer(messages).text
+
+
+def test_a_how_long_question_that_names_no_matter_is_answered_from_the_texts() -> None:
+    from agents.offline.brain import Turn, plan
+    from agents.offline.intents import IntentGuess
+    from agents.offline.slots import Slots
+
+    turn = Turn(
+        text="员工试用期最长能约定多久？",
+        guess=IntentGuess("service_guide", 0.54, "cue 多久"),
+        slots=Slots(),
+        matter=None,
+    )
+    assert plan(turn).tool == "search_knowledge"
+
+
+def test_agreement_between_retrievers_survives_the_search_tool_round_trip() -> None:
+    from agents.offline.render import hit_from_citation
+
+    hit = hit_from_citation(1, {"title": "某条例", "text": "第一条 ……", "why": ["试用期", "dense+lexical agree"]})
+    assert "dense+lexical agree" in hit.why

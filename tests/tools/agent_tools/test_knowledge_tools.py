@@ -9,7 +9,7 @@ def test_search_knowledge_returns_citations(call: Caller) -> None:
     citations = result["citations"]
     assert 1 <= len(citations) <= 5
     top = citations[0]
-    assert set(top) >= {"title", "doc_number", "article", "effective_from", "source", "text", "validity"}
+    assert set(top) >= {"title", "doc_number", "article", "effective_from", "source", "text", "validity", "why"}
     assert "保障中小企业款项支付条例" in top["title"]
     assert top["article"] and top["validity"] == "current"
     assert top["text"]
