@@ -6,7 +6,7 @@ the enterprise identity reaches the tools only through that context, never throu
 
 from langchain_core.tools import BaseTool
 
-from tools.agent_tools.context import EnterpriseIdentity, LeadRecorder, ToolContext, ToolServices
+from tools.agent_tools.context import EnterpriseIdentity, ToolContext, ToolServices
 from tools.agent_tools.investment_tools import recommend_sites, register_investment_lead
 from tools.agent_tools.knowledge_tools import get_service_guide, search_knowledge
 from tools.agent_tools.matter_tools import list_my_matters, start_matter, supplement_materials, track_matter
@@ -39,7 +39,6 @@ __all__ = [
     "ALL_TOOLS",
     "TOOLS_BY_NAME",
     "EnterpriseIdentity",
-    "LeadRecorder",
     "ToolContext",
     "ToolServices",
     "book_appointment",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import GetCoreSchemaHandler
 from pydantic_core import CoreSchema, core_schema
@@ -20,34 +20,12 @@ from tools.dictionary import ServiceDictionary
 from tools.investment import Site
 from tools.policies import Policy
 from tools.store.appointments import AppointmentStore
-from tools.store.common import LOCAL_TZ, Contact
+from tools.store.common import LOCAL_TZ
+from tools.store.leads import LeadStore
 from tools.store.matters import MatterStore
 from tools.store.tickets import TicketStore
 
 DEFAULT_HOTLINE = "12345"
-
-
-class RecordedLead(Protocol):
-    @property
-    def number(self) -> str: ...
-
-
-class LeadRecorder(Protocol):
-    """The part of `tools.store.leads.LeadStore` the tools use."""
-
-    def record(
-        self,
-        investor_name: str,
-        contact: Contact,
-        industry: str,
-        area_sqm: float | None,
-        budget_yuan_per_month: float | None,
-        site_ids: Sequence[str],
-        consent: bool,
-        consent_text: str,
-        notes: str = "",
-        enterprise_uscc: str | None = None,
-    ) -> RecordedLead: ...
 
 
 def shanghai_today() -> date:
@@ -74,7 +52,7 @@ class ToolServices:
     matters: MatterStore
     tickets: TicketStore
     appointments: AppointmentStore
-    leads: LeadRecorder
+    leads: LeadStore
     sites: Sequence[Site]
     today: Callable[[], date] = shanghai_today
     hotline: str = DEFAULT_HOTLINE

@@ -23,7 +23,7 @@ def test_recommend_sites_rejects_unknown_words(call: Caller) -> None:
 def test_lead_without_consent_stores_nothing(call: Caller) -> None:
     result = call("register_investment_lead", LEAD | {"consent": False})
     assert_error(result, "consent_required", field="consent")
-    assert call.services.leads.list_recent() == []  # type: ignore[attr-defined]
+    assert call.services.leads.list_recent() == []
 
 
 def test_lead_with_consent_is_recorded_with_the_consent_text(call: Caller) -> None:
@@ -31,7 +31,8 @@ def test_lead_with_consent_is_recorded_with_the_consent_text(call: Caller) -> No
     result = call("register_investment_lead", LEAD | {"consent": True, "area_sqm": 800, "site_ids": [site_id]},
                   ENTERPRISE_A)  # fmt: skip
     assert result["ok"] is True and result["lead_number"].startswith("ZS")
-    lead = call.services.leads.get(result["lead_number"])  # type: ignore[attr-defined]
+    lead = call.services.leads.get(result["lead_number"])
+    assert lead is not None and lead.contact is not None
     assert lead.site_ids == (site_id,) and lead.enterprise_uscc == ENTERPRISE_A.uscc
     assert "同意" in lead.consent_text and lead.contact.phone == "13700137000"
 
@@ -41,4 +42,4 @@ def test_lead_with_an_unknown_site_or_bad_phone_is_refused(call: Caller) -> None
                  field="site_ids")  # fmt: skip
     assert_error(call("register_investment_lead", LEAD | {"consent": True, "contact_phone": "1"}), "invalid_input",
                  field="contact_phone")  # fmt: skip
-    assert call.services.leads.list_recent() == []  # type: ignore[attr-defined]
+    assert call.services.leads.list_recent() == []
