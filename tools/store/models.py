@@ -15,6 +15,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -200,3 +201,43 @@ class LeadRow(Base):
     consented_at: Mapped[datetime] = mapped_column(Timestamp)
     consent_withdrawn_at: Mapped[datetime | None] = mapped_column(Timestamp)
     created_at: Mapped[datetime] = mapped_column(Timestamp)
+
+
+class ConversationCheckpointRow(Base):
+    """One LangGraph checkpoint of a conversation (agents.checkpoint.SqlCheckpointer), serialized by its serde.
+
+    The checkpoint blob carries the channel values inline. `checkpoint_id`s are uuid6 strings of one fixed
+    lowercase-hex layout, so ordering them as text (any collation) is ordering them in time.
+    """
+
+    __tablename__ = "conversation_checkpoints"
+
+    thread_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    checkpoint_ns: Mapped[str] = mapped_column(Text, primary_key=True)
+    checkpoint_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    parent_checkpoint_id: Mapped[str | None] = mapped_column(String(64))
+    type: Mapped[str] = mapped_column(String(64))
+    checkpoint: Mapped[bytes] = mapped_column(LargeBinary)
+    metadata_type: Mapped[str] = mapped_column(String(64))
+    metadata_blob: Mapped[bytes] = mapped_column("metadata", LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+
+
+class ConversationWriteRow(Base):
+    """A pending write of a task against a checkpoint; special writes (errors, interrupts) have negative `idx`.
+
+    No foreign key to the checkpoint: LangGraph saves writes and checkpoints from background threads, and a
+    task's writes may land before the checkpoint row they belong to.
+    """
+
+    __tablename__ = "conversation_writes"
+
+    thread_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    checkpoint_ns: Mapped[str] = mapped_column(Text, primary_key=True)
+    checkpoint_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    task_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    idx: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    channel: Mapped[str] = mapped_column(Text)
+    type: Mapped[str] = mapped_column(String(64))
+    value: Mapped[bytes] = mapped_column(LargeBinary)
+    task_path: Mapped[str] = mapped_column(Text, default="")

@@ -11,6 +11,7 @@ from tools.store.models import Base
 TABLES = {
     "matters", "matter_materials", "matter_events", "tickets", "ticket_replies",
     "places", "service_windows", "slots", "bookings", "investment_leads",
+    "conversation_checkpoints", "conversation_writes",
 }  # fmt: skip
 
 
@@ -18,7 +19,7 @@ def test_upgrade_from_empty_creates_all_tables_and_is_idempotent(engine: Engine)
     assert current_revision(engine) is None
     upgrade(engine)
     upgrade(engine)
-    assert current_revision(engine) == "0002"
+    assert current_revision(engine) == "0003"
     assert set(inspect(engine).get_table_names()) >= TABLES
 
 

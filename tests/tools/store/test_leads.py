@@ -168,7 +168,7 @@ def test_upgrade_from_0001_keeps_data_and_adds_leads(engine: Engine) -> None:
     assert "investment_leads" not in inspect(engine).get_table_names()
     sessions = session_factory(engine)
     ticket = TicketStore(sessions).submit(A, "政策咨询", "想了解人工智能产业扶持政策")
-    upgrade(engine)
+    upgrade(engine, "0002")
     assert current_revision(engine) == "0002"
     assert "investment_leads" in inspect(engine).get_table_names()
     assert TicketStore(sessions).get(ticket.number, A) == ticket
