@@ -9,10 +9,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from minfu.errors import ConfigurationError
+
 EmbedderSpec = str  # "e5" | "hashing" | "hashing:<dim>" | "st:<local path>" | "minilm"
+BrainKind = Literal["offline", "openai"]
 
 
 class Settings(BaseSettings):
@@ -42,9 +45,25 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL of the matters/tickets/appointments store: sqlite:///… or postgresql+psycopg://…",
     )
 
+    # agents' brain: "offline" needs no language model; "openai" is any OpenAI-compatible endpoint (vLLM, Ollama, …)
+    brain: BrainKind = "offline"
+    llm_base_url: str | None = Field(default=None, description="e.g. http://127.0.0.1:8001/v1; brain=openai needs it")
+    llm_model: str = "qwen2.5-7b-instruct"
+    llm_api_key: SecretStr | None = Field(default=None, description="local vLLM/Ollama endpoints need none")
+    llm_timeout_s: float = Field(default=30.0, gt=0)
+    llm_temperature: float = Field(default=0.1, ge=0, le=2)
+
     # serving
     host: str = "127.0.0.1"
     port: int = 8000
+
+    @model_validator(mode="after")
+    def _openai_brain_has_an_endpoint(self) -> Settings:
+        """Fail at start-up, not on the first question, when the LLM brain has nowhere to send requests."""
+        if self.brain == "openai" and not (self.llm_base_url or "").strip():
+            msg = "已选择大模型大脑（MINFU_BRAIN=openai），但未设置大模型服务地址 MINFU_LLM_BASE_URL（例如 http://127.0.0.1:8001/v1）"
+            raise ConfigurationError(msg)
+        return self
 
     @property
     def index_dir(self) -> Path:

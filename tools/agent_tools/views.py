@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from knowledge.serialization import hit_to_json
@@ -15,11 +16,18 @@ from tools.store.matters import Matter, MatterState
 from tools.store.tickets import Ticket
 
 
+def citation_ref(chunk_id: str) -> str:
+    """A short handle the model cites as 【ref】: derived from the chunk id, so the same chunk has the same ref in
+    every search call and the answer checker can tell a retrieved text from an invented one."""
+    return "K" + hashlib.sha1(chunk_id.encode("utf-8"), usedforsecurity=False).hexdigest()[:6]
+
+
 def citation(hit: Hit) -> dict[str, Any]:
     data = hit_to_json(hit)
     keys = ("title", "doc_number", "article", "section_path", "effective_from", "source", "text", "validity", "kind")
     # `why` tells which retrievers agreed: the answer composer trusts agreed evidence more
-    return {key: data[key] for key in keys} | {"score": data["fused_score"], "why": data["why"]}
+    extra = {"score": data["fused_score"], "why": data["why"], "ref": citation_ref(hit.chunk.id)}
+    return {key: data[key] for key in keys} | extra
 
 
 def guide_card(matter: ServiceMatter, dictionary: ServiceDictionary) -> dict[str, Any]:

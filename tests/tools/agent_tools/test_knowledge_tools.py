@@ -1,5 +1,7 @@
 """search_knowledge returns citations; get_service_guide returns a guide card or suggestions."""
 
+import re
+
 from tests.tools.agent_tools.helpers import Caller, assert_error
 
 
@@ -13,6 +15,17 @@ def test_search_knowledge_returns_citations(call: Caller) -> None:
     assert "保障中小企业款项支付条例" in top["title"]
     assert top["article"] and top["validity"] == "current"
     assert top["text"]
+
+
+def test_every_citation_has_a_stable_ref(call: Caller) -> None:
+    first = call("search_knowledge", {"query": "大型企业从中小企业采购货物多少日内支付款项"})["citations"]
+    refs = [c["ref"] for c in first]
+    assert all(re.fullmatch(r"K[0-9a-f]{6}", ref) for ref in refs)
+    assert len(set(refs)) == len(refs)  # one chunk, one ref
+    again = call("search_knowledge", {"query": "中小企业款项支付期限", "k": 10})["citations"]
+    by_text = {c["text"]: c["ref"] for c in again}
+    assert any(c["text"] in by_text for c in first)
+    assert all(by_text[c["text"]] == c["ref"] for c in first if c["text"] in by_text)
 
 
 def test_search_knowledge_filters_by_kind(call: Caller) -> None:

@@ -1,0 +1,1 @@
+"""The agents' chat models ("brains"): an OpenAI-compatible language model, and the fallback to the offline brain."""
