@@ -28,6 +28,9 @@ INTENTS: tuple[Intent, ...] = get_args(Intent)
 RULE_BONUS = 40  # a rule's decision outweighs a cue (30) and any exemplar difference
 INJECTION_CAP = 0.5  # the highest confidence a privileged intent keeps when the message contains an injection
 _RECORD = re.compile(r"(MH|SQ|YY|ZS)\d{8}-\d{6}", re.IGNORECASE)
+_QUESTION = re.compile(
+    r"[?？]|吗|怎么|怎样|如何|多少|多久|多长|哪些|哪里|什么|是否|能否|可否|可以|能不能|有没有|要不要"
+)
 _PUNCTUATION = re.compile(r"[^\w-]+|_+")
 _GREETING_PREFIX = re.compile(r"^(你好|您好|嗨|hi|hello|哈喽|早上好|上午好|下午好|晚上好)+(啊|呀|呢)?")
 _GREETING_ONLY = re.compile(r"^(请问)?(现在)?(可以|能)?(咨询|问|请教)?(一下|个问题)?(吗|么)?$")
@@ -38,6 +41,7 @@ class IntentGuess:
     intent: Intent
     confidence: float  # 0..1
     evidence: str  # why, for logs and tests: the best exemplar, the cues and rules that fired
+    unsure: bool = False  # out_of_scope only because nothing scored high enough (not recognised chit-chat)
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,10 @@ class _Config:
     privileged: frozenset[str]
 
 
+def looks_like_question(text: str) -> bool:
+    return bool(_QUESTION.search(text))
+
+
 def classify_intent(text: str, *, matter_names: Sequence[str] = ()) -> IntentGuess:
     """The most likely intent of one user message; `matter_names` are the service dictionary's matter names."""
     config = _config()
@@ -59,7 +67,7 @@ def classify_intent(text: str, *, matter_names: Sequence[str] = ()) -> IntentGue
         return guess
     confidence = min(guess.confidence, INJECTION_CAP) if guess.intent in config.privileged else guess.confidence
     evidence = f"疑似提示注入已忽略（{'、'.join(injected)}）; {guess.evidence}"
-    return IntentGuess(guess.intent, confidence, evidence)
+    return IntentGuess(guess.intent, confidence, evidence, guess.unsure)
 
 
 def _classify(text: str, matter_names: Sequence[str], config: _Config) -> IntentGuess:
@@ -84,7 +92,7 @@ def _decide(scores: dict[Intent, float], evidence: dict[Intent, list[str]], thre
     best = max(scores, key=lambda intent: scores[intent])
     if scores[best] < threshold:
         detail = f"best {best} {scores[best]:.0f} < threshold {threshold:.0f}"
-        return IntentGuess("out_of_scope", round(1 - scores[best] / 100, 2), detail)
+        return IntentGuess("out_of_scope", round(1 - scores[best] / 100, 2), detail, unsure=True)
     runner_up = max((score for intent, score in scores.items() if intent != best), default=0.0)
     margin = min(1.0, (scores[best] - runner_up) / 50)
     confidence = round(min(1.0, scores[best] / 100) * (0.6 + 0.4 * margin), 2)

@@ -22,12 +22,24 @@ MAX_LISTED = 5
 def render_result(tool: str, args: dict[str, Any], result: Result) -> tuple[str, Result]:
     """The answer text for one tool result, and extra metadata (citations, grounded) for the answer message."""
     if not result.get("ok"):
-        return render_error(result), {}
+        code = (result.get("error") or {}).get("code")
+        return render_error(result), {"answered": code not in ("internal_error", "not_found")}
     if tool == "search_knowledge":
         answer = knowledge_answer(str(args.get("query", result.get("query", ""))), result)
-        return answer.text, {"citations": [c.to_json() for c in answer.citations], "grounded": answer.grounded}
+        citations = [c.to_json() for c in answer.citations]
+        return answer.text, {"citations": citations, "grounded": answer.grounded, "answered": answer.grounded}
     renderer = _RENDERERS.get(tool, render_message)
     return renderer(result), {}
+
+
+def options_of(tool: str, result: Result) -> tuple[Result, ...]:
+    """The choices a tool result offers a form in progress: open time slots, or a matter's missing materials."""
+    if tool == "book_appointment":
+        return tuple({"value": slot["slot_id"], "label": slot_label(slot)} for slot in result.get("open_slots") or ())
+    if tool == "track_matter":
+        missing = (result.get("matter") or {}).get("missing_materials") or ()
+        return tuple({"value": name, "label": name} for name in missing)
+    return ()
 
 
 def render_error(result: Result) -> str:
@@ -155,6 +167,54 @@ def render_sites(result: Result) -> str:
     return "\n".join(line for line in lines if line)
 
 
+# matters started, bookings, ratings, leads ------------------------------------------------------------------------
+def render_started(result: Result) -> str:
+    view: Result = result["matter"]
+    number, name, state = view["matter_number"], view["matter_name"], view["state_label"]
+    lines = [f"已为您创建办件，办件编号：{number}（{name}），当前状态：{state}。"]
+    if step := result.get("next_step"):
+        lines.append(f"下一步：{step}")
+    if url := result.get("online_url"):
+        lines.append(f"也可在网上办理或查看：{url}")
+    return "\n".join(lines)
+
+
+def render_supplemented(result: Result) -> str:
+    lines = [matter_line(result["matter"])]
+    if result.get("submitted"):
+        lines.append("材料已齐全，已自动提交预审。")
+    if step := result.get("next_step"):
+        lines.append(f"下一步：{step}")
+    return "\n".join(lines)
+
+
+def slot_label(slot: Result) -> str:
+    starts, ends = str(slot["starts_at"]), str(slot["ends_at"])
+    day = f"{int(starts[5:7])}月{int(starts[8:10])}日"
+    return f"{day} {starts[11:16]}-{ends[11:16]}，{slot['place']}{slot.get('window') or ''}（余{slot['remaining']}个）"
+
+
+def render_booking(result: Result) -> str:
+    if booking := result.get("booking"):
+        slot = booking["slot"]
+        number = booking["booking_number"]
+        return f"{result.get('message', '预约成功')}。预约编号：{number}，时间地点：{slot_label(slot)}。"
+    slots: Sequence[Result] = result.get("open_slots") or []
+    if not slots:
+        offered = "、".join(result.get("bookable_services") or [])
+        message = str(result.get("message") or "该服务暂无可预约时段")
+        return message + (f"。可预约的服务有：{offered}" if offered else "。")
+    lines = [f"「{result.get('service_name')}」可预约的时段："]
+    lines += [f"{rank}. {slot_label(slot)}" for rank, slot in enumerate(slots, start=1)]
+    return "\n".join(lines)
+
+
+def render_rated(result: Result) -> str:
+    request: Result = result.get("request") or {}
+    number, rating = request.get("ticket_number"), request.get("rating")
+    return f"{result.get('message', '感谢您的评价')}。诉求 {number} 评分：{rating} 分。"
+
+
 def render_request(result: Result) -> str:
     number = (result.get("request") or {}).get("ticket_number")
     return render_message(result) + (f"。诉求编号：{number}" if number else "")
@@ -172,4 +232,8 @@ _RENDERERS: dict[str, Callable[[Result], str]] = {
     "match_policies": render_policies,
     "recommend_sites": render_sites,
     "submit_request": render_request,
+    "start_matter": render_started,
+    "supplement_materials": render_supplemented,
+    "book_appointment": render_booking,
+    "rate_request": render_rated,
 }

@@ -1,0 +1,161 @@
+"""The assistant: one agent loop (langchain `create_agent`) for both agents, with any brain, persisted per conversation.
+
+`Assistant.ask` takes one user message of one conversation and returns a `Reply`: the answer, its citations, the
+tool calls made (with their results) and timings. The conversation's state lives in the checkpointer (the SQL store
+in production), keyed by conversation id, so a conversation survives a restart and every surface (CLI, API, eval)
+runs the very same code path.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from langchain.agents import create_agent
+from langchain.agents.middleware import AgentMiddleware
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.memory import InMemorySaver
+
+from agents.middleware import ConversationMiddleware
+from minfu.errors import InvalidInputError
+from tools.agent_tools import ALL_TOOLS, EnterpriseIdentity, ToolContext, ToolServices
+
+MAX_MESSAGE_CHARS = 2000
+MAX_CONVERSATION_ID = 64
+RECURSION_LIMIT = 24  # model and tool steps in one turn; a runaway model stops here instead of looping
+
+
+@dataclass(frozen=True)
+class ToolCallRecord:
+    name: str
+    args: dict[str, Any]
+    ok: bool
+    result: dict[str, Any]
+    elapsed_ms: float | None
+
+
+@dataclass(frozen=True)
+class Reply:
+    conversation_id: str
+    text: str
+    agent: str
+    brain: str
+    citations: list[dict[str, Any]]
+    tool_calls: list[ToolCallRecord]
+    metadata: dict[str, Any]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def handoff_offered(self) -> bool:
+        return bool(self.metadata.get("handoff_offered"))
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Assistant:
+    """Both agents behind one `ask`; build it with `agents.factory.build_assistant(settings)`."""
+
+    def __init__(
+        self,
+        services: ToolServices,
+        brain: BaseChatModel,
+        *,
+        checkpointer: BaseCheckpointSaver[Any] | None = None,
+        middleware: Sequence[AgentMiddleware[Any, Any]] = (),
+    ) -> None:
+        self.services = services
+        names = tuple(name for matter in services.dictionary.matters for name in matter.names())
+        self._graph = create_agent(
+            brain,
+            tools=ALL_TOOLS,
+            middleware=[ConversationMiddleware(matter_names=names), *middleware],
+            context_schema=ToolContext,
+            checkpointer=checkpointer or InMemorySaver(),
+        )
+
+    def ask(self, text: str, *, conversation_id: str, enterprise: EnterpriseIdentity | None = None) -> Reply:
+        """Answer one user message in conversation `conversation_id` on behalf of `enterprise` (None: anonymous)."""
+        message = _checked_message(text)
+        config = _config(conversation_id)
+        before = len(self.history(conversation_id))
+        context = ToolContext(services=self.services, enterprise=enterprise, conversation_id=conversation_id)
+        started = time.perf_counter()
+        state = self._graph.invoke({"messages": [HumanMessage(message)]}, config=config, context=context)
+        total_ms = (time.perf_counter() - started) * 1000
+        new = list(state["messages"])[before:]
+        return build_reply(conversation_id, new, total_ms)
+
+    def history(self, conversation_id: str) -> list[BaseMessage]:
+        """Every message of the conversation so far (empty for a new one)."""
+        snapshot = self._graph.get_state(_config(conversation_id))
+        return list(snapshot.values.get("messages", [])) if snapshot and snapshot.values else []
+
+
+def build_reply(conversation_id: str, new: Sequence[BaseMessage], total_ms: float) -> Reply:
+    """The reply to one turn from the messages the turn added (the user's message first)."""
+    final = next((m for m in reversed(new) if isinstance(m, AIMessage) and not m.tool_calls), AIMessage(""))
+    metadata = dict(final.response_metadata)
+    calls = tool_records(new)
+    model_ms = sum(float(m.response_metadata.get("model_ms", 0)) for m in new if isinstance(m, AIMessage))
+    timings = {
+        "total_ms": round(total_ms, 1),
+        "model_ms": round(model_ms, 1),
+        "tool_ms": round(sum(c.elapsed_ms or 0 for c in calls), 1),
+    }
+    return Reply(
+        conversation_id=conversation_id,
+        text=final.text,
+        agent=str(metadata.get("agent", "policy")),
+        brain=str(metadata.get("brain", "unknown")),
+        citations=list(metadata.get("citations") or []),
+        tool_calls=calls,
+        metadata=metadata,
+        timings=timings,
+    )
+
+
+def tool_records(messages: Sequence[BaseMessage]) -> list[ToolCallRecord]:
+    """Each tool call of `messages` with the result that answered it."""
+    results = {m.tool_call_id: m for m in messages if isinstance(m, ToolMessage)}
+    records = []
+    for message in messages:
+        if not isinstance(message, AIMessage):
+            continue
+        for call in message.tool_calls:
+            answer = results.get(call["id"] or "")
+            result = _result(answer)
+            elapsed = answer.response_metadata.get("tool_ms") if answer else None
+            records.append(ToolCallRecord(call["name"], dict(call["args"]), bool(result.get("ok")), result, elapsed))
+    return records
+
+
+def _result(message: ToolMessage | None) -> dict[str, Any]:
+    if message is None:
+        return {"ok": False, "error": {"code": "no_result", "message": "工具没有返回结果"}}
+    try:
+        parsed = json.loads(str(message.content))
+    except json.JSONDecodeError:
+        return {"ok": False, "error": {"code": "internal_error", "message": str(message.content)[:200]}}
+    return parsed if isinstance(parsed, dict) else {"ok": False, "value": parsed}
+
+
+def _checked_message(text: str) -> str:
+    message = (text or "").strip()
+    if not message:
+        raise InvalidInputError("请输入问题或要办理的事项", field="message")
+    if len(message) > MAX_MESSAGE_CHARS:
+        raise InvalidInputError(f"单条消息不能超过 {MAX_MESSAGE_CHARS} 个字，请精简后再发", field="message")
+    return message
+
+
+def _config(conversation_id: str) -> RunnableConfig:
+    if not conversation_id or len(conversation_id) > MAX_CONVERSATION_ID or not conversation_id.isprintable():
+        raise InvalidInputError(f"会话编号须为 1 到 {MAX_CONVERSATION_ID} 个可见字符", field="conversation_id")
+    return {"configurable": {"thread_id": conversation_id}, "recursion_limit": RECURSION_LIMIT}

@@ -1,0 +1,128 @@
+"""The conversation middleware every brain runs inside: routing, the per-agent prompt and tools, timings, and the
+proactive offer of a human after two unanswered turns in a row.
+
+- `before_agent` (once per user message) picks the agent (`agents.router.route`) and stores it in the state;
+- `wrap_model_call` gives the model that agent's system prompt (with the session facts, `agents.session`) and only
+  that agent's tools, and stamps the answer with the agent and the model's time;
+- `wrap_tool_call` stamps each tool result with its time;
+- `after_agent` counts unanswered turns (an answer whose metadata says `answered` or `grounded` is False); at two in a
+  row it appends an offer of a human and leaves a yes/no form open, so "好的" hands the conversation over.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, NotRequired
+
+from langchain.agents.middleware import AgentMiddleware, AgentState, ModelRequest, ModelResponse
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langgraph.prebuilt.tool_node import ToolCallRequest
+from langgraph.runtime import Runtime
+from langgraph.types import Command
+
+from agents.offline.history import pending_form
+from agents.offline.planner import offered_handoff
+from agents.prompts import render_prompt
+from agents.router import AGENT_TOOLS, route
+from agents.session import AgentName, SessionInfo
+from tools.agent_tools import ToolContext
+
+UNANSWERED_LIMIT = 2
+HANDOFF_OFFER = (
+    "这个问题我暂时没能帮您解决。需要我为您转接人工服务（帮办专员）吗？回复“是”即可转接，也可拨打12345热线。"
+)
+
+
+class AssistantState(AgentState):  # type: ignore[type-arg]
+    agent: NotRequired[AgentName]
+    unanswered: NotRequired[int]
+
+
+class ConversationMiddleware(AgentMiddleware[AssistantState, ToolContext]):
+    state_schema = AssistantState
+
+    def __init__(self, *, matter_names: Sequence[str] = ()) -> None:
+        super().__init__()
+        self._matter_names = tuple(matter_names)
+
+    def before_agent(self, state: AssistantState, runtime: Runtime[ToolContext]) -> dict[str, Any] | None:
+        messages = state["messages"]
+        current: AgentName = state.get("agent", "policy")
+        if not messages or not isinstance(messages[-1], HumanMessage):
+            return None
+        answering = pending_form(messages) is not None
+        return {"agent": route(messages[-1].text, current, matter_names=self._matter_names, answering=answering)}
+
+    def wrap_model_call(
+        self, request: ModelRequest[ToolContext], handler: Callable[[ModelRequest[ToolContext]], ModelResponse[Any]]
+    ) -> ModelResponse[Any]:
+        agent: AgentName = "investment" if request.state.get("agent") == "investment" else "policy"
+        started = time.perf_counter()
+        response = handler(_for_agent(request, agent))
+        stamp = {"agent": agent, "model_ms": round((time.perf_counter() - started) * 1000, 1)}
+        return ModelResponse(result=[_stamped(m, stamp) for m in response.result], structured_response=None)
+
+    def wrap_tool_call(
+        self, request: ToolCallRequest, handler: Callable[[ToolCallRequest], ToolMessage | Command[Any]]
+    ) -> ToolMessage | Command[Any]:
+        started = time.perf_counter()
+        result = handler(request)
+        if isinstance(result, ToolMessage):
+            result.response_metadata["tool_ms"] = round((time.perf_counter() - started) * 1000, 1)
+        return result
+
+    def after_agent(self, state: AssistantState, runtime: Runtime[ToolContext]) -> dict[str, Any] | None:
+        messages = state["messages"]
+        final = messages[-1] if messages else None
+        if not isinstance(final, AIMessage) or final.tool_calls:
+            return None
+        if not _unanswered(final):
+            return {"unanswered": 0}
+        streak = state.get("unanswered", 0) + 1
+        if streak < UNANSWERED_LIMIT or _handed_over(messages):
+            return {"unanswered": streak}
+        return {"unanswered": 0, "messages": [_with_handoff_offer(final, _last_question(messages))]}
+
+
+def _for_agent(request: ModelRequest[ToolContext], agent: AgentName) -> ModelRequest[ToolContext]:
+    context = request.runtime.context
+    session = SessionInfo.of(agent, context.enterprise)
+    prompt = render_prompt(agent, today=context.services.today(), identity=session.identity_line())
+    tools = [tool for tool in request.tools if _tool_name(tool) in AGENT_TOOLS[agent]]
+    return request.override(system_message=session.to_message(prompt), tools=tools)
+
+
+def _tool_name(tool: Any) -> str:
+    return str(tool.get("name", "") if isinstance(tool, dict) else getattr(tool, "name", ""))
+
+
+def _stamped(message: BaseMessage, stamp: dict[str, Any]) -> BaseMessage:
+    if isinstance(message, AIMessage):
+        message.response_metadata.update(stamp)
+    return message
+
+
+def _unanswered(message: AIMessage) -> bool:
+    metadata = message.response_metadata
+    return metadata.get("answered") is False or metadata.get("grounded") is False
+
+
+def _handed_over(messages: Sequence[BaseMessage]) -> bool:
+    """True when this turn already called handoff_to_human."""
+    for message in reversed(messages):
+        if isinstance(message, HumanMessage):
+            return False
+        if isinstance(message, AIMessage) and any(c["name"] == "handoff_to_human" for c in message.tool_calls):
+            return True
+    return False
+
+
+def _last_question(messages: Sequence[BaseMessage]) -> str:
+    return next((m.text for m in reversed(messages) if isinstance(m, HumanMessage)), "")
+
+
+def _with_handoff_offer(final: AIMessage, question: str) -> AIMessage:
+    """The same message (same id: the state replaces it) with the offer appended and a yes/no form left open."""
+    metadata = final.response_metadata | {"handoff_offered": True, "form": offered_handoff(question).to_json()}
+    return final.model_copy(update={"content": f"{final.text}\n{HANDOFF_OFFER}", "response_metadata": metadata})
