@@ -218,3 +218,50 @@ def serve(
 
 if __name__ == "__main__":  # pragma: no cover
     app()
+
+
+EnterpriseOption = Annotated[str | None, typer.Option("--enterprise", help="以该统一社会信用代码的企业身份对话")]
+EnterpriseNameOption = Annotated[str | None, typer.Option("--enterprise-name", help="企业名称")]
+ContactOption = Annotated[str | None, typer.Option("--contact", help="企业联系人姓名")]
+PhoneOption = Annotated[str | None, typer.Option("--phone", help="企业联系电话")]
+ConversationOption = Annotated[str | None, typer.Option("--conversation", help="继续已有会话（会话编号）")]
+BrainOption = Annotated[str | None, typer.Option("--brain", help="offline 或 openai；缺省按 MINFU_BRAIN")]
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="问题或要办理的事项")],
+    enterprise: EnterpriseOption = None,
+    enterprise_name: EnterpriseNameOption = None,
+    contact: ContactOption = None,
+    phone: PhoneOption = None,
+    conversation: ConversationOption = None,
+    brain: BrainOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON 输出：回答、出处、工具调用和耗时")] = False,
+) -> None:
+    """向智能助手提一个问题（与网页对话走同一条路径）。"""
+    from minfu.cli.chat import identity, run_ask
+
+    try:
+        who = identity(enterprise, enterprise_name, contact, phone)
+        run_ask(question, who=who, conversation=conversation, brain=brain, as_json=as_json)
+    except MinfuError as error:
+        raise _fail(error.message) from None
+
+
+@app.command()
+def chat(
+    enterprise: EnterpriseOption = None,
+    enterprise_name: EnterpriseNameOption = None,
+    contact: ContactOption = None,
+    phone: PhoneOption = None,
+    conversation: ConversationOption = None,
+    brain: BrainOption = None,
+) -> None:
+    """在终端与智能助手对话（政策解答与招商两个智能体，自动切换）。"""
+    from minfu.cli.chat import identity, run_chat
+
+    try:
+        run_chat(who=identity(enterprise, enterprise_name, contact, phone), conversation=conversation, brain=brain)
+    except MinfuError as error:
+        raise _fail(error.message) from None
