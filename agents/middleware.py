@@ -5,12 +5,17 @@ proactive offer of a human after two unanswered turns in a row.
 - `wrap_model_call` gives the model that agent's system prompt (with the session facts, `agents.session`) and only
   that agent's tools, and stamps the answer with the agent and the model's time;
 - `wrap_tool_call` stamps each tool result with its time;
-- `after_agent` counts unanswered turns (an answer whose metadata says `answered` or `grounded` is False); at two in a
-  row it appends an offer of a human and leaves a yes/no form open, so "好的" hands the conversation over.
+- `after_agent` counts unanswered turns; at two in a row it appends an offer of a human and leaves a yes/no form
+  open, so "好的" hands the conversation over. An answer is unanswered when its metadata says `answered` or
+  `grounded` is False, or, for a language model (which sets neither), when it declines ("抱歉…无法…") in a turn in
+  which no tool succeeded;
+- an answer that repeats the system prompt (a model talked into it) is replaced by a refusal before anyone sees it.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, NotRequired
@@ -29,6 +34,12 @@ from agents.session import AgentName, SessionInfo
 from tools.agent_tools import ToolContext
 
 UNANSWERED_LIMIT = 2
+PROMPT_LINE_CHARS = 12  # a prompt line at least this long, repeated verbatim in an answer, counts as a leak
+PROMPT_REFUSED = "抱歉，我不能提供系统的内部设定。请问有什么政务服务或政策方面的问题可以帮您？"
+_DECLINES = re.compile(
+    r"抱歉|无法(回答|提供|确定|判断|找到)|不清楚|不确定|超出.{0,12}范围|暂未找到|没有找到|不能回答|不知道"
+)
+_MARKDOWN = re.compile(r"^[#>*\-\d.\s]+|[`*]")
 HANDOFF_OFFER = (
     "这个问题我暂时没能帮您解决。需要我为您转接人工服务（帮办专员）吗？回复“是”即可转接，也可拨打12345热线。"
 )
@@ -59,9 +70,12 @@ class ConversationMiddleware(AgentMiddleware[AssistantState, ToolContext]):
     ) -> ModelResponse[Any]:
         agent: AgentName = "investment" if request.state.get("agent") == "investment" else "policy"
         started = time.perf_counter()
-        response = handler(_for_agent(request, agent))
+        routed = _for_agent(request, agent)
+        response = handler(routed)
         stamp = {"agent": agent, "model_ms": round((time.perf_counter() - started) * 1000, 1)}
-        return ModelResponse(result=[_stamped(m, stamp) for m in response.result], structured_response=None)
+        prompt = routed.system_message.text if routed.system_message else ""
+        result = [_without_prompt(_stamped(m, stamp), prompt) for m in response.result]
+        return ModelResponse(result=result, structured_response=response.structured_response)
 
     def wrap_tool_call(
         self, request: ToolCallRequest, handler: Callable[[ToolCallRequest], ToolMessage | Command[Any]]
@@ -77,7 +91,7 @@ class ConversationMiddleware(AgentMiddleware[AssistantState, ToolContext]):
         final = messages[-1] if messages else None
         if not isinstance(final, AIMessage) or final.tool_calls:
             return None
-        if not _unanswered(final):
+        if not _unanswered(final, _this_turn(messages)):
             return {"unanswered": 0}
         streak = state.get("unanswered", 0) + 1
         if streak < UNANSWERED_LIMIT or _handed_over(messages):
@@ -103,9 +117,38 @@ def _stamped(message: BaseMessage, stamp: dict[str, Any]) -> BaseMessage:
     return message
 
 
-def _unanswered(message: AIMessage) -> bool:
+def _unanswered(message: AIMessage, turn: Sequence[BaseMessage]) -> bool:
     metadata = message.response_metadata
-    return metadata.get("answered") is False or metadata.get("grounded") is False
+    if "answered" in metadata or "grounded" in metadata:
+        return metadata.get("answered") is False or metadata.get("grounded") is False
+    return not any(_succeeded(m) for m in turn if isinstance(m, ToolMessage)) and bool(_DECLINES.search(message.text))
+
+
+def _succeeded(message: ToolMessage) -> bool:
+    try:
+        result = json.loads(str(message.content))
+    except json.JSONDecodeError:
+        return False
+    return isinstance(result, dict) and result.get("ok") is True
+
+
+def _this_turn(messages: Sequence[BaseMessage]) -> Sequence[BaseMessage]:
+    starts = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=-1)
+    return messages[starts + 1 :]
+
+
+def _without_prompt(message: BaseMessage, prompt: str) -> BaseMessage:
+    """A final answer that repeats lines of the system prompt is replaced: the prompt is never shown to a user."""
+    if not isinstance(message, AIMessage) or message.tool_calls or not prompt or not _leaks(message.text, prompt):
+        return message
+    metadata = message.response_metadata | {"prompt_leak_blocked": True, "answered": True}
+    return message.model_copy(update={"content": PROMPT_REFUSED, "response_metadata": metadata})
+
+
+def _leaks(answer: str, prompt: str) -> bool:
+    squeezed = re.sub(r"\s+", "", answer)
+    lines = (re.sub(r"\s+", "", _MARKDOWN.sub("", line)) for line in prompt.splitlines())
+    return any(len(line) >= PROMPT_LINE_CHARS and line in squeezed for line in lines)
 
 
 def _handed_over(messages: Sequence[BaseMessage]) -> bool:

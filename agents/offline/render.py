@@ -69,7 +69,7 @@ def hit_from_citation(index: int, item: Result) -> Hit:
         effective_from=date.fromisoformat(effective) if effective else None,
     )
     chunk = Chunk(
-        id=f"chunk-{index}",
+        id=str(item.get("ref") or f"chunk-{index}"),
         document_id=document.id,
         ordinal=index,
         text=str(item.get("text") or ""),
