@@ -108,6 +108,21 @@ def eval_retrieval(
         raise _fail(error.message) from None
 
 
+@eval_app.command("dialogues")
+def eval_dialogues(
+    dataset: Annotated[Path, typer.Option(help="对话场景（JSONL）")] = Path("eval/datasets/dialogues.jsonl"),
+    show_failures: Annotated[int, typer.Option(help="列出多少个未通过的场景")] = 20,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """多轮对话评测：按场景检查工具调用、回答与结束状态，给出通过率、每轮耗时和编造计数（离线大脑）。"""
+    from minfu.cli.dialogues import run_dialogue_eval
+
+    try:
+        run_dialogue_eval(dataset, as_json=as_json, show_failures=show_failures)
+    except MinfuError as error:
+        raise _fail(error.message) from None
+
+
 @bench_app.command("ann-recall")
 def bench_ann_recall(
     queries: Annotated[Path, typer.Option(help="问题文件（JSONL，含 question 字段）")] = Path(
