@@ -1,7 +1,7 @@
 """Shared fixtures for agent tests: real services on SQLite in tmp, over the fixture texts or the bundled corpus.
 
-The bundled corpus is indexed once per test session, lexical side only (about 6 s; the dense side is what the
-`model` tests measure), and shared read-only; every test module gets its own database.
+The bundled corpus is indexed once per test session (`bundled_knowledge`, tests/conftest.py) and shared read-only;
+every test module gets its own database.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from agents.assistant import Assistant
 from agents.offline.brain import OfflineBrain
 from agents.services import build_tool_services
 from knowledge.base import KnowledgeBase
-from knowledge.bundled import bundled_corpus_path
 from knowledge.chunking import Chunker
 from knowledge.ingest import Ingestor
 from knowledge.loaders import load_paths
@@ -34,14 +33,6 @@ def make_uscc(n: int) -> str:
 MINE = EnterpriseIdentity(make_uscc(21), "上海甲科技有限公司", "张三", "13800138000")
 OTHER = EnterpriseIdentity(make_uscc(22), "上海乙餐饮有限公司", "李四", "13900139000")
 NO_CONTACT = EnterpriseIdentity(make_uscc(23), "上海丙贸易有限公司")
-
-
-@pytest.fixture(scope="session")
-def bundled_knowledge(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("bundled-kb"), embedder="hashing")
-    kb = KnowledgeBase.open(settings)
-    Ingestor(kb, Chunker(settings.chunk_size)).ingest(load_paths([bundled_corpus_path()]), dense=False)
-    return kb
 
 
 @pytest.fixture(scope="module")
