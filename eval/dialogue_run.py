@@ -33,6 +33,7 @@ from tools.store.uscc import check_char
 
 BrainFactory = Callable[[ToolServices], BaseChatModel]
 RECORD_NUMBER = re.compile(r"(?:MH|SQ|YY|ZS)\d{8}-\d{6}")
+EXAMPLE_NUMBER = re.compile(r"例如\s*" + RECORD_NUMBER.pattern)  # a format hint in a question, not a record
 STATUS_LABELS = tuple(sorted({*STATE_LABELS.values(), *TICKET_LABELS.values()}, key=len, reverse=True))
 
 
@@ -252,7 +253,8 @@ def _numbers_in_results(reply: Reply) -> set[str]:
 
 def _invented(reply: Reply, known: set[str]) -> list[str]:
     """Numbers and statuses in the answer that nothing this conversation saw holds."""
-    invented = [f"编号 {n}" for n in RECORD_NUMBER.findall(reply.text) if n not in known]
+    claimed = EXAMPLE_NUMBER.sub("", reply.text)
+    invented = [f"编号 {n}" for n in RECORD_NUMBER.findall(claimed) if n not in known]
     results = " ".join(json.dumps(c.result, ensure_ascii=False) for c in reply.tool_calls)
     text = reply.text
     for label in STATUS_LABELS:  # longest first, so 已受理 is not also counted as 受理
