@@ -44,6 +44,9 @@ class Settings(BaseSettings):
         default="sqlite:///var/minfu.sqlite",
         description="SQLAlchemy URL of the matters/tickets/appointments store: sqlite:///… or postgresql+psycopg://…",
     )
+    publish_schedule: bool = Field(
+        default=True, description="at start-up, publish the bundled appointment schedule's slots (next 10 working days)"
+    )
 
     # agents' brain: "offline" needs no language model; "openai" is any OpenAI-compatible endpoint (vLLM, Ollama, …)
     brain: BrainKind = "offline"

@@ -2,6 +2,7 @@
 
 import json
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -73,3 +74,33 @@ def test_operator_matter_synonyms_are_used(tmp_path: Path) -> None:
     )
     best = build_tool_services(settings).dictionary.find("我想卖奶茶", k=1)[0]
     assert best.matter.code == "MH-SJ-SHIPIN"
+
+
+def _stored_slots(services: ToolServices) -> int:
+    store, now = services.appointments, services.appointments.now()
+    starts = store.slot_starts(store.window_ids().values(), now - timedelta(days=30), now + timedelta(days=60))
+    return sum(len(window_starts) for window_starts in starts.values())
+
+
+def test_a_fresh_installation_has_bookable_slots_published_once(tmp_path: Path) -> None:
+    settings = Settings(
+        data_dir=tmp_path / "data", embedder="hashing", database_url=f"sqlite:///{tmp_path / 'minfu.sqlite'}"
+    )
+    services = build_tool_services(settings)
+    published = services.appointments.open_slots()
+    assert {slot.service_name for slot in published} >= {"食品经营许可", "企业开办", "人才安居补贴"}
+    assert _stored_slots(services) == _stored_slots(build_tool_services(settings)) >= len(published)
+    for words in ("食品经营许可", "餐饮服务许可"):  # the window's name, then an alias matched by dictionary meaning
+        listed = _call(services, "book_appointment", {"service_name": words})["open_slots"]
+        assert listed and {slot["service_name"] for slot in listed} == {"食品经营许可"}
+        assert "闵行区行政服务中心" in {slot["place"] for slot in listed}
+
+
+def test_publishing_the_schedule_can_be_turned_off(tmp_path: Path) -> None:
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        embedder="hashing",
+        database_url=f"sqlite:///{tmp_path / 'minfu.sqlite'}",
+        publish_schedule=False,
+    )
+    assert build_tool_services(settings).appointments.open_slots() == []

@@ -61,15 +61,17 @@ def _open_slots(services: ToolServices, service: str) -> Result:
 
 
 def _slots_by_meaning(services: ToolServices, service: str) -> list[Slot]:
-    """Slots of services whose window name names the same dictionary matter as the user's words."""
+    """Slots of services whose window name names the same dictionary matter as the user's words.
+
+    Each distinct service name is looked up once: a published schedule has thousands of slots but a dozen names.
+    """
     wanted = {m.matter.code for m in services.dictionary.find(service, k=2) if m.score >= ROUTE_SCORE}
     if not wanted:
         return []
-    return [
-        slot
-        for slot in services.appointments.open_slots()
-        if any(m.matter.code in wanted for m in services.dictionary.find(slot.service_name, k=1))
-    ]
+    slots = services.appointments.open_slots()
+    names = {slot.service_name for slot in slots}
+    same = {name for name in names if any(m.matter.code in wanted for m in services.dictionary.find(name, k=1))}
+    return [slot for slot in slots if slot.service_name in same]
 
 
 def _contact(enterprise: EnterpriseIdentity, name: str | None, phone: str | None) -> Contact:

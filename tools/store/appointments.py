@@ -3,15 +3,21 @@
 A slot never holds more bookings than its capacity, also under concurrent requests: booking increments the slot's
 `booked` counter with a conditional UPDATE (`booked < capacity`) in the same transaction as the booking row, and a
 CHECK constraint (`booked <= capacity`) backs it in the schema. This is correct on SQLite and PostgreSQL alike.
+
+The `ensure_*` methods create a place, window or slot only when it is missing (INSERT … ON CONFLICT DO NOTHING on
+the unique name, window and slot keys), so publishing the schedule twice, or from two processes at once, creates
+each record once. Times are stored in UTC: SQLite keeps a datetime's wall-clock digits and drops its zone.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, cast
+from datetime import UTC, datetime
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import CursorResult, Result, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
 from minfu.errors import InvalidInputError
@@ -23,6 +29,16 @@ from tools.store.uscc import normalize_uscc
 
 BOOKED = "booked"
 CANCELLED = "cancelled"
+
+SlotTimes = tuple[datetime, datetime]
+
+
+class WindowKey(NamedTuple):
+    """What identifies a window row: the place's name, the service and the window's label."""
+
+    place: str
+    service_name: str
+    label: str
 
 
 @dataclass(frozen=True)
@@ -72,11 +88,59 @@ class AppointmentStore:
         return self._insert(row)
 
     def add_slot(self, window_id: int, starts_at: datetime, ends_at: datetime, capacity: int) -> int:
-        if starts_at.tzinfo is None or ends_at <= starts_at:
-            raise InvalidInputError("时段须带时区，且结束时间晚于开始时间", field="starts_at")
-        if capacity < 1:
-            raise InvalidInputError("时段可预约人数至少为 1", field="capacity")
-        return self._insert(SlotRow(window_id=window_id, starts_at=starts_at, ends_at=ends_at, capacity=capacity))
+        row = _slot_row(window_id, (starts_at, ends_at), _checked_capacity(capacity))
+        return self._insert(SlotRow(**row))
+
+    def now(self) -> datetime:
+        """The store's clock (UTC): slots that start before it are never bookable."""
+        return self._clock()
+
+    def window_ids(self) -> dict[WindowKey, int]:
+        """Every window row by its key, in one query."""
+        query = select(PlaceRow.name, WindowRow.service_name, WindowRow.label, WindowRow.id).join(WindowRow.place)
+        with self._sessions() as session:
+            return {WindowKey(place, service, label): id_ for place, service, label, id_ in session.execute(query)}
+
+    def slot_starts(self, window_ids: Collection[int], since: datetime, until: datetime) -> dict[int, set[datetime]]:
+        """Start times (UTC) of these windows' slots starting in [since, until], in one query."""
+        if not window_ids:
+            return {}
+        query = select(SlotRow.window_id, SlotRow.starts_at).where(
+            SlotRow.window_id.in_(window_ids), SlotRow.starts_at >= _utc(since), SlotRow.starts_at <= _utc(until)
+        )
+        starts: dict[int, set[datetime]] = {}
+        with self._sessions() as session:
+            for window_id, starts_at in session.execute(query):
+                starts.setdefault(window_id, set()).add(as_utc(starts_at))
+        return starts
+
+    def ensure_place(self, name: str, address: str) -> int:
+        """The id of the place called `name`, created with `address` when missing (an existing address is kept)."""
+        row = {
+            "name": require_text(name, "name", "办事地点名称", max_len=200),
+            "address": require_text(address, "address", "地址", max_len=300),
+        }
+        with self._sessions.begin() as session:
+            _insert_missing(session, PlaceRow, [row], ("name",))
+            return session.scalars(select(PlaceRow.id).where(PlaceRow.name == row["name"])).one()
+
+    def ensure_window(self, place_id: int, service_name: str, label: str) -> int:
+        """The id of the place's window `label` for `service_name`, created when missing."""
+        row = {
+            "place_id": place_id,
+            "service_name": require_text(service_name, "service_name", "服务名称", max_len=200),
+            "label": require_text(label, "label", "窗口名称", max_len=50),
+        }
+        with self._sessions.begin() as session:
+            _insert_missing(session, WindowRow, [row], ("place_id", "service_name", "label"))
+            same = (WindowRow.place_id == place_id, WindowRow.service_name == row["service_name"])
+            return session.scalars(select(WindowRow.id).where(*same, WindowRow.label == row["label"])).one()
+
+    def ensure_slots(self, window_id: int, times: Iterable[SlotTimes], capacity: int) -> int:
+        """Create the window's slots that do not exist yet (by start time); returns how many were created."""
+        rows = [_slot_row(window_id, pair, _checked_capacity(capacity)) for pair in times]
+        with self._sessions.begin() as session:
+            return _insert_missing(session, SlotRow, rows, ("window_id", "starts_at"))
 
     def open_slots(self, service_name: str | None = None) -> list[Slot]:
         """Future slots with places left, earliest first, optionally for one service."""
@@ -148,6 +212,39 @@ class AppointmentStore:
         row.number = record_number("YY", now, row.id)
         session.flush()
         return row
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise InvalidInputError("时间须带时区", field="starts_at")
+    return value.astimezone(UTC)
+
+
+def _checked_capacity(capacity: int) -> int:
+    if capacity < 1:
+        raise InvalidInputError("时段可预约人数至少为 1", field="capacity")
+    return capacity
+
+
+def _slot_row(window_id: int, times: SlotTimes, capacity: int) -> dict[str, Any]:
+    starts_at, ends_at = times
+    if starts_at.tzinfo is None or ends_at.tzinfo is None or ends_at <= starts_at:
+        raise InvalidInputError("时段须带时区，且结束时间晚于开始时间", field="starts_at")
+    return {"window_id": window_id, "starts_at": _utc(starts_at), "ends_at": _utc(ends_at), "capacity": capacity}
+
+
+def _insert_missing(
+    session: Session, model: type[PlaceRow | WindowRow | SlotRow], rows: Sequence[dict[str, Any]], keys: Sequence[str]
+) -> int:
+    """INSERT the rows whose unique `keys` are not taken yet (concurrent inserters wait, then skip); count inserted.
+
+    Executed as one "insertmanyvalues" batch: SQLAlchemy pages the rows under each database's parameter limit.
+    """
+    if not rows:
+        return 0
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(model).on_conflict_do_nothing(index_elements=list(keys)).returning(model.id)
+    return len(session.scalars(statement, list(rows)).all())
 
 
 def _take_place(session: Session, slot_id: int) -> None:

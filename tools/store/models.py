@@ -14,6 +14,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -128,7 +129,12 @@ class PlaceRow(Base):
 
 
 class WindowRow(Base):
+    """One service at one window of a place; a window serving several services has one row per service."""
+
     __tablename__ = "service_windows"
+    __table_args__ = (
+        Index("uq_service_windows_place_service_label", "place_id", "service_name", "label", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     place_id: Mapped[int] = mapped_column(ForeignKey("places.id", ondelete="CASCADE"), index=True)
@@ -141,6 +147,7 @@ class WindowRow(Base):
 class SlotRow(Base):
     __tablename__ = "slots"
     __table_args__ = (
+        Index("uq_slots_window_id_starts_at", "window_id", "starts_at", unique=True),
         CheckConstraint("capacity >= 1", name="capacity_positive"),
         CheckConstraint("booked >= 0 AND booked <= capacity", name="booked_within_capacity"),
     )

@@ -5,7 +5,8 @@ import pytest
 from sqlalchemy import func, select
 
 from minfu.errors import InvalidInputError, MinfuError
-from tools.store.appointments import AppointmentStore, Booking
+from tools.store.appointments import AppointmentStore, Booking, WindowKey
+from tools.store.common import LOCAL_TZ
 from tools.store.db import SessionFactory
 from tools.store.errors import IllegalTransitionError, NotFoundError, SlotFullError
 from tools.store.models import BookingRow
@@ -85,3 +86,27 @@ def test_open_slots_lists_future_slots_with_places(store: AppointmentStore) -> N
     store.book(sooner, A, CONTACT)
     assert [s.id for s in store.open_slots("企业开办")] == [later]
     assert store.open_slots("不存在的服务") == []
+
+
+def test_slot_times_keep_their_instant_whatever_the_zone(store: AppointmentStore) -> None:
+    """SQLite drops the zone of a stored datetime: a Shanghai 09:00 must come back as 01:00 UTC, not 09:00 UTC."""
+    nine = datetime.combine(SOON.date(), datetime.min.time(), LOCAL_TZ) + timedelta(days=1, hours=9)
+    _slot(store, starts_at=nine)
+    listed = store.open_slots("企业开办")[0]
+    assert listed.starts_at == nine and listed.starts_at.astimezone(LOCAL_TZ).hour == 9
+
+
+def test_ensure_creates_places_windows_and_slots_only_once(store: AppointmentStore) -> None:
+    place = store.ensure_place("莘庄镇社区事务受理服务中心", "莘庄镇（样例地址）")
+    assert store.ensure_place("莘庄镇社区事务受理服务中心", "另一个地址") == place
+    window = store.ensure_window(place, "食品经营许可", "3号")
+    assert store.ensure_window(place, "食品经营许可", "3号") == window
+    assert store.ensure_window(place, "个体工商户设立登记", "3号") != window
+    times = [(SOON + timedelta(hours=h), SOON + timedelta(hours=h, minutes=30)) for h in range(3)]
+    assert store.ensure_slots(window, times[:2], 2) == 2
+    assert store.ensure_slots(window, times, 2) == 1
+    assert store.window_ids()[WindowKey("莘庄镇社区事务受理服务中心", "食品经营许可", "3号")] == window
+    starts = store.slot_starts([window], SOON, SOON + timedelta(hours=1))
+    assert starts == {window: {SOON, SOON + timedelta(hours=1)}}
+    with pytest.raises(InvalidInputError):
+        store.ensure_slots(window, [(SOON, SOON)], 2)

@@ -19,7 +19,7 @@ def test_upgrade_from_empty_creates_all_tables_and_is_idempotent(engine: Engine)
     assert current_revision(engine) is None
     upgrade(engine)
     upgrade(engine)
-    assert current_revision(engine) == "0003"
+    assert current_revision(engine) == "0004"
     assert set(inspect(engine).get_table_names()) >= TABLES
 
 
