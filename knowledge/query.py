@@ -44,6 +44,16 @@ class QueryExpander:
                 found.extend(t for t in self._table[key] if t not in found and t not in query)
         return found
 
+    def aliases(self, query: str) -> dict[str, tuple[str, ...]]:
+        """Each everyday word in the query (longest first, as in `terms`) with the official terms it stands for."""
+        found: dict[str, tuple[str, ...]] = {}
+        remaining = query
+        for key in self._keys:
+            if key in remaining:
+                remaining = remaining.replace(key, " ")
+                found[key] = self._table[key]
+        return found
+
     def expand(self, query: str) -> str:
         terms = self.terms(query)
         return f"{query} {' '.join(terms)}" if terms else query

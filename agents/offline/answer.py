@@ -3,9 +3,11 @@
 No chat model is involved. The composer never rewrites legal text; it only chooses sentences and frames them.
 
 Evidence (measured on the question's content bigrams, i.e. character bigrams without question words):
-- a hit's *coverage* is the share of the question's bigrams found in the hit's title, heading path and text;
+- a hit's *coverage* is the share of the question's bigrams found in the hit's title, heading path and text (a
+  bigram of an everyday word also counts when an official term it stands for is there: 辞职 → 解除劳动合同);
 - evidence is strong when some usable hit has coverage >= `min_evidence` (default 0.5), or coverage >=
-  AGREED_FACTOR * min_evidence (0.35) and both retrievers agreed on it (Hit.why holds "dense+lexical agree"),
+  AGREED_FACTOR * min_evidence (0.35) and both retrievers agreed on it (Hit.why holds "dense+lexical agree") or,
+  with the dense index unavailable, it is the lexical index's first hit,
   or the question names an article (第九条) that a hit of a title named in the question carries;
 - the best quotable sentence must cover >= MIN_BEST_SENTENCE (0.35) of the question; every other quoted sentence
   >= max(MIN_SENTENCE_OVERLAP 0.1, RELATIVE_OVERLAP 0.5 * best). A named article (第八条 of a title in the question)
@@ -23,10 +25,12 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any
 
 from knowledge.bundled import display_source
-from knowledge.retrieval import AGREE
+from knowledge.query import QueryExpander
+from knowledge.retrieval import AGREE, DENSE_UNAVAILABLE
 from minfu.domain import Hit, Validity
 
 DEFAULT_MIN_EVIDENCE = 0.5
@@ -165,13 +169,38 @@ def _bigrams(text: str) -> frozenset[str]:
     return frozenset(run[i : i + 2] for run in runs for i in range(len(run) - 1))
 
 
-def _question_bigrams(question: str) -> frozenset[str]:
-    grams = _bigrams(question)
-    return frozenset(g for g in grams if g not in _STOP_BIGRAMS and not (set(g) & _FUNCTION_CHARS))
+@dataclass(frozen=True, slots=True)
+class _Question:
+    """The question's content bigrams; a bigram of an everyday word (辞职) also counts as found when one of the
+    official terms it stands for (解除劳动合同) is in the text (the retriever's synonym table)."""
+
+    grams: frozenset[str]
+    aliases: dict[str, tuple[str, ...]]
+
+    def __bool__(self) -> bool:
+        return bool(self.grams)
 
 
-def _coverage(question: frozenset[str], text: str) -> float:
-    return len(question & _bigrams(text)) / len(question) if question else 0.0
+def _question_bigrams(question: str) -> _Question:
+    grams = frozenset(g for g in _bigrams(question) if g not in _STOP_BIGRAMS and not (set(g) & _FUNCTION_CHARS))
+    aliases: dict[str, tuple[str, ...]] = {}
+    for word, terms in _expander().aliases(question).items():
+        for gram in _bigrams(word) & grams:
+            aliases[gram] = aliases.get(gram, ()) + tuple(terms)
+    return _Question(grams, aliases)
+
+
+@cache
+def _expander() -> QueryExpander:
+    return QueryExpander.bundled()
+
+
+def _coverage(question: _Question, text: str) -> float:
+    if not question:
+        return 0.0
+    found = _bigrams(text)
+    covered = sum(1 for g in question.grams if g in found or any(t in text for t in question.aliases.get(g, ())))
+    return covered / len(question.grams)
 
 
 def _hit_text(hit: Hit) -> str:
@@ -186,10 +215,12 @@ def _named_article(question: str, hit: Hit) -> bool:
     return _coverage(_question_bigrams(question), hit.document.title) > 0 or hit.document.title in question
 
 
-def _strong(hit: Hit, coverage: float, named: bool, min_evidence: float) -> bool:
+def _strong(hit: Hit, rank: int, coverage: float, named: bool, min_evidence: float) -> bool:
     if named or coverage >= min_evidence:
         return True
-    return AGREE in hit.why and coverage >= AGREED_FACTOR * min_evidence
+    # with the dense index down, the lexical index's own first hit is the best agreement there can be
+    agreed = AGREE in hit.why or (rank == 0 and DENSE_UNAVAILABLE in hit.why)
+    return agreed and coverage >= AGREED_FACTOR * min_evidence
 
 
 # choosing sentences ------------------------------------------------------------------------------------
@@ -197,7 +228,7 @@ def _choose(question: str, hits: Sequence[Hit], limit: int, min_evidence: float)
     grams = _question_bigrams(question)
     coverages = [_coverage(grams, _hit_text(hit)) for hit in hits]
     named = [_named_article(question, hit) for hit in hits]
-    strong = [_strong(h, c, n, min_evidence) for h, c, n in zip(hits, coverages, named, strict=True)]
+    strong = [_strong(h, i, c, n, min_evidence) for i, (h, c, n) in enumerate(zip(hits, coverages, named, strict=True))]
     if limit <= 0 or not any(strong):
         return []
     indexes = [i for i, n in enumerate(named) if n] or range(len(hits))  # a named article narrows the evidence
@@ -213,7 +244,7 @@ def _choose(question: str, hits: Sequence[Hit], limit: int, min_evidence: float)
     return _dedupe(ranked, {(c.hit_index, c.position): c for c in candidates}, limit)
 
 
-def _candidates(grams: frozenset[str], index: int, hit: Hit, coverage: float, named: bool) -> list[_Candidate]:
+def _candidates(grams: _Question, index: int, hit: Hit, coverage: float, named: bool) -> list[_Candidate]:
     found: list[_Candidate] = []
     for position, sentence in enumerate(split_sentences(hit.chunk.text)):
         text = _ARTICLE_LABEL.sub("", sentence)
