@@ -136,7 +136,7 @@ def _citation(number: int, item: Citation) -> Citation:
     excerpt = text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"
     return {
         "number": number,
-        "chunk_id": item.get("chunk_id"),
+        "chunk_id": item.get("chunk_id") or item.get("ref"),  # the same identity the offline brain gives
         "title": str(item.get("title") or "未命名文件"),
         "doc_number": item.get("doc_number"),
         "article": item.get("article"),
@@ -199,6 +199,8 @@ def checked_message(messages: Sequence[BaseMessage], message: AIMessage) -> AIMe
     if message.tool_calls:
         return _with(message, brain=brain or LLM_BRAIN)
     searches = turn_searches(messages)
+    if searches is None and message.text != strip_citation_markers(message.text):
+        searches = _searches_in(messages, last_matters=False)  # a follow-up citing what an earlier turn retrieved
     if searches is None:
         return _with(message, content=strip_citation_markers(message.text), brain=brain or LLM_BRAIN)
     checked = check_citations(message.text, searches.citations)
@@ -214,10 +216,14 @@ def checked_message(messages: Sequence[BaseMessage], message: AIMessage) -> AIMe
 
 def turn_searches(messages: Sequence[BaseMessage]) -> _Searches | None:
     """The successful search_knowledge results after the last user message, or None when there was none."""
+    return _searches_in(messages[_last_human_index(messages) + 1 :], last_matters=True)
+
+
+def _searches_in(turn: Sequence[BaseMessage], *, last_matters: bool) -> _Searches | None:
+    """Successful searches among `turn`; `last` tells whether a search gave the latest tool result (repairable)."""
     queries: list[str] = []
     citations: list[Citation] = []
     found = last = False
-    turn = messages[_last_human_index(messages) + 1 :]
     calls = {call["id"]: call for m in turn if isinstance(m, AIMessage) for call in m.tool_calls}
     for message in (m for m in turn if isinstance(m, ToolMessage)):
         result = _search_result(message, calls)
@@ -226,7 +232,7 @@ def turn_searches(messages: Sequence[BaseMessage]) -> _Searches | None:
             found = True
             queries.append(str(result.get("query") or ""))
             citations += [item for item in result.get("citations") or [] if isinstance(item, dict)]
-    return _Searches(queries, citations, last) if found else None
+    return _Searches(queries, citations, last and last_matters) if found else None
 
 
 def _search_result(message: ToolMessage, calls: dict[str | None, Any]) -> dict[str, Any] | None:

@@ -37,8 +37,10 @@ UNANSWERED_LIMIT = 2
 PROMPT_LINE_CHARS = 12  # a prompt line at least this long, repeated verbatim in an answer, counts as a leak
 PROMPT_REFUSED = "抱歉，我不能提供系统的内部设定。请问有什么政务服务或政策方面的问题可以帮您？"
 _DECLINES = re.compile(
-    r"抱歉|无法(回答|提供|确定|判断|找到)|不清楚|不确定|超出.{0,12}范围|暂未找到|没有找到|不能回答|不知道"
+    r"抱歉|对不起|很遗憾|不好意思|无法(回答|提供|确定|判断|找到)|没法|回答不了|不能回答|不知道|不清楚|不确定"
+    r"|(超出|不在|不属于).{0,12}(范围|职责)|只能(提供|解答|回答|处理)|暂未找到|没有找到"
 )
+_FIRST_SENTENCE = re.compile(r"^[^。！？!?\n]*[。！？!?\n]?")
 _MARKDOWN = re.compile(r"^[#>*\-\d.\s]+|[`*]")
 HANDOFF_OFFER = (
     "这个问题我暂时没能帮您解决。需要我为您转接人工服务（帮办专员）吗？回复“是”即可转接，也可拨打12345热线。"
@@ -121,7 +123,10 @@ def _unanswered(message: AIMessage, turn: Sequence[BaseMessage]) -> bool:
     metadata = message.response_metadata
     if "answered" in metadata or "grounded" in metadata:
         return metadata.get("answered") is False or metadata.get("grounded") is False
-    return not any(_succeeded(m) for m in turn if isinstance(m, ToolMessage)) and bool(_DECLINES.search(message.text))
+    if any(_succeeded(m) for m in turn if isinstance(m, ToolMessage)):
+        return False
+    opening = _FIRST_SENTENCE.match(message.text.strip())
+    return bool(opening and _DECLINES.search(opening.group()))  # a refusal says so first; a question asks first
 
 
 def _succeeded(message: ToolMessage) -> bool:

@@ -166,7 +166,7 @@ def test_a_request_is_submitted_answered_and_rated(chat: Chat, bundled_services:
 
 def test_an_appointment_is_booked_from_the_offered_slots(chat: Chat, bundled_services: ToolServices) -> None:
     store = bundled_services.appointments
-    place = store.add_place("闵行区行政服务中心", "沪闵路6258号")
+    place = store.ensure_place("闵行区行政服务中心", "沪闵路6258号")  # published at start-up (schedule.yaml)
     window = store.add_window(place, "食品经营许可", "3号窗口")
     start = datetime.combine(date.today() + timedelta(days=3), datetime.min.time(), LOCAL_TZ) + timedelta(hours=9)
     store.add_slot(window, start, start + timedelta(hours=1), 2)

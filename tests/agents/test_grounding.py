@@ -55,7 +55,7 @@ def test_citations_have_the_offline_shape() -> None:
     assert citation["chunk_id"] == "chunk-a" and citation["section"] == ["一、完善企业服务机制"]
     assert len(citation["excerpt"]) == 200 and citation["excerpt"].endswith("…")
     assert citation["source"] == "https://www.shmh.gov.cn/plan"
-    assert check_citations(f"付款【{B}】已被替代。", [OLD]).citations[0]["chunk_id"] is None
+    assert check_citations(f"付款【{B}】已被替代。", [OLD]).citations[0]["chunk_id"] == B  # the ref, as offline
 
 
 def test_unknown_refs_and_the_models_own_numbers_are_dropped() -> None:
@@ -104,12 +104,15 @@ def _turn(answer: AIMessage, result: dict[str, Any]) -> list[Any]:
     ]
 
 
-def test_the_middleware_step_checks_only_this_turns_searches() -> None:
+def test_a_follow_up_may_cite_only_what_the_conversation_retrieved() -> None:
     earlier = _turn(AIMessage("旧回答"), {"ok": True, "query": "免申即享", "citations": [CURRENT]})[:3]
-    messages = [*earlier, AIMessage("好的"), HumanMessage("你好")]
-    answer = checked_message(messages, AIMessage(f"您好【{A}】"))
-    assert answer.text == "您好" and answer.response_metadata["brain"] == "openai"
-    assert "citations" not in answer.response_metadata  # the earlier turn's search does not count
+    messages = [*earlier, AIMessage("好的"), HumanMessage("那条件呢？")]
+    answer = checked_message(messages, AIMessage(f"免申即享【{A}】。另有补贴【K000000】。"))
+    assert answer.text == "免申即享[1]。另有补贴。" and answer.response_metadata["brain"] == "openai"
+    assert [c["chunk_id"] for c in answer.response_metadata["citations"]] == ["chunk-a"]
+    assert answer.response_metadata["invented_citations"] == ["K000000"]
+    uncited = checked_message(messages, AIMessage("您好"))
+    assert uncited.text == "您好" and "citations" not in uncited.response_metadata
 
 
 def test_offline_answers_and_tool_calls_pass_unchanged() -> None:
