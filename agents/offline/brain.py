@@ -28,7 +28,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import PrivateAttr
 
 from agents.offline.answer import HUMAN_OFFER
-from agents.offline.forms import SPECS, Form, with_options
+from agents.offline.forms import SPECS, Form, offered_start, retry_after_login, with_options
 from agents.offline.intents import classify_intent
 from agents.offline.planner import Context, plan
 from agents.offline.render import options_of, render_result
@@ -127,8 +127,19 @@ def _answer_from_tool(message: ToolMessage, messages: Sequence[BaseMessage], met
     resumed = with_options(waiting, options_of(name, result)) if waiting and result.get("ok") else None
     if resumed is not None:
         text = f"{text}\n{_question_for(resumed)}"
-        extra["form"] = resumed.to_json()
+    follow_up = resumed or _follow_up(extra.pop("offer_start", None), extra.pop("retry", None))
+    if follow_up is not None:
+        extra["form"] = follow_up.to_json()
     return AIMessage(content=text, response_metadata=extra)
+
+
+def _follow_up(offer: dict[str, Any] | None, retry: dict[str, Any] | None) -> Form | None:
+    """The form an answer leaves open: a guide's offer to start the matter, or a request to repeat after login."""
+    if offer:
+        return offered_start(offer["matter_code"], offer["matter_name"])
+    if retry:
+        return retry_after_login(retry["tool"], retry["args"])
+    return None
 
 
 def _question_for(form: Form) -> str:

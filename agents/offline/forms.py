@@ -145,7 +145,7 @@ def _booking_args(form: Form) -> dict[str, Any]:
 def _booking_confirm(form: Form, _session: SessionInfo) -> str:
     v = form.values
     return (
-        f"请确认预约：{v['service_name']}，{v.get('slot_label', '')}。\n到场联系人：{v['contact_name']}，"
+        f"请确认预约：{v['service_name']}，{v.get('slot_id_label', '')}。\n到场联系人：{v['contact_name']}，"
         f"电话：{v['contact_phone']}\n确认预约请回复“确认”。"
     )
 
@@ -222,7 +222,10 @@ SPECS: dict[str, Spec] = {
     "handoff": Spec("handoff_to_human", (), lambda form: {"reason": form.values["reason"]}, _handoff_confirm),
     # asked for the enterprise's facts once; the planner puts every fact gathered so far into `values`
     "match_policies": Spec("match_policies", (), lambda form: dict(form.values)),
+    # a request refused for want of a login, repeated when the user says they have logged in
+    "retry": Spec("", (), lambda form: dict(form.values.get("args") or {})),
 }
+OFFER = "offer"  # `asking` of a start_matter form opened by a guide card's "需要我帮您开始办理吗？"
 
 
 # driving a form ---------------------------------------------------------------------------------------------------
@@ -233,8 +236,12 @@ def start_form(kind: str, turn: Turn, session: SessionInfo, **known: Any) -> Ste
 
 def advance(form: Form, turn: Turn, session: SessionInfo) -> Step | None:
     """The next step of a form in progress, or None when the user turned to something else (plan afresh)."""
+    if form.kind == "retry":
+        return _retried(form, turn)
     if replies.is_cancel(turn.text):
         return Step(text=CANCELLED)
+    if form.asking == OFFER:
+        return _offer_answered(form, turn, session)
     updated = _read(form, turn, asked=form.asking)
     updated = _answer_options(updated, turn)
     if updated.values != form.values:
@@ -244,6 +251,30 @@ def advance(form: Form, turn: Turn, session: SessionInfo) -> Step | None:
     if _elsewhere(turn, form):
         return None
     return _next(form, session, again=not replies.is_resume(turn.text))
+
+
+def offered_start(matter_code: str, matter_name: str) -> Form:
+    return Form("start_matter", {"matter_code": matter_code, "matter_name": matter_name}, OFFER)
+
+
+def retry_after_login(tool: str, args: dict[str, Any]) -> Form:
+    return Form("retry", {"tool": tool, "args": args}, "login")
+
+
+def _retried(form: Form, turn: Turn) -> Step | None:
+    if replies.is_resume(turn.text) or replies.decision(turn.text) == "yes" or turn.guess.intent == "track_matter":
+        return Step(tool=str(form.values["tool"]), args=dict(form.values.get("args") or {}))
+    return None
+
+
+def _offer_answered(form: Form, turn: Turn, session: SessionInfo) -> Step | None:
+    decision = replies.decision(turn.text)
+    same_matter = turn.matter is None or turn.matter.code == form.values["matter_code"]
+    if decision == "yes" or (turn.guess.intent == "start_matter" and same_matter):
+        return _next(replace(form, asking=""), session)
+    if decision == "no":
+        return Step(text="好的，有需要随时告诉我。")
+    return None
 
 
 def idempotency_key(form: Form) -> str:

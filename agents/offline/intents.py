@@ -54,6 +54,12 @@ class _Config:
     privileged: frozenset[str]
 
 
+def without_injections(text: str) -> str:
+    """The message with role-changing and prompt-reading phrases cut out (what a search should look for)."""
+    rest, _found = _strip_injections(text, _config().injections)
+    return re.sub(r"^[\s，,。.！!；;]+", "", rest).strip() or text
+
+
 def looks_like_question(text: str) -> bool:
     return bool(_QUESTION.search(text))
 
@@ -133,10 +139,14 @@ def _rules(text: str, matter_names: Sequence[str], config: _Config) -> list[tupl
     if cue("handoff_human"):
         fired.append(("handoff_human", "asks for a human"))
     if name := _matter_name(text, matter_names):
-        if cue("service_guide"):
+        if cue("book_appointment"):
+            fired.append(("book_appointment", f"matter {name} + booking words"))
+        elif cue("service_guide"):
             fired.append(("service_guide", f"matter {name} + how-to words"))
         elif cue("start_matter"):
             fired.append(("start_matter", f"matter {name} + start words"))
+    if cue("rate_request") and re.search(r"诉求", text):
+        fired.append(("rate_request", "rates a request"))
     if cue("investment") and re.search(r"\d|[一二两三四五六七八九十百千万]", text) and re.search(r"平|㎡|亩|人", text):
         fired.append(("investment", "premises + area"))
     return fired

@@ -13,10 +13,11 @@ from langchain_core.messages import BaseMessage
 from agents.offline import history
 from agents.offline.answer import HUMAN_OFFER
 from agents.offline.forms import Form, advance, start_form
-from agents.offline.intents import looks_like_question
+from agents.offline.intents import looks_like_question, without_injections
 from agents.offline.slots import Slots
 from agents.offline.turns import Step, Turn
 from agents.session import SessionInfo
+from tools.investment.catalog import bundled_synonyms
 
 GREETING = (
     "您好！我是闵服政务智能助手，可以为您：解答惠企政策和法规问题（注明出处）、查询办事指南、查询本企业办件进度、"
@@ -32,6 +33,8 @@ ASK_FACTS = (
     "以及注册所在街镇、成立时间、研发投入占比、已获资质（如高新技术企业）等，知道多少说多少即可。"
 )
 _REQUEST_CATEGORIES = (("投诉", "投诉"), ("举报", "投诉"), ("建议", "建议"), ("求助", "求助"), ("帮忙", "求助"))
+MIN_FACTS = 2
+_BENEFIT = re.compile(r"政策|补贴|扶持|奖励|资助|优惠|享受|申报")
 _MONTHLY = re.compile(r"每月|每个月|一个月|/月|月租")
 
 
@@ -60,24 +63,38 @@ def plan(turn: Turn, context: Context) -> Step:
 
 
 def _fresh(turn: Turn, context: Context) -> Step:
-    guess = turn.guess
-    if guess.evidence.startswith("疑似提示注入") and guess.intent not in ("policy_question", "service_guide"):
-        return Step(text=INJECTION_REFUSED)
-    intent = guess.intent
-    if intent == "out_of_scope" and turn.matter:
-        intent = "service_guide"  # the dictionary knows the colloquial name (奶茶店 → 食品经营许可)
-    elif intent == "out_of_scope" and guess.unsure and looks_like_question(turn.text):
-        intent = "policy_question"  # an unrecognised question is tried on the texts; weak evidence says "not sure"
-    elif intent == "service_guide" and not turn.matter:
-        intent = "policy_question"  # a guide needs a matter; a question that names none is answered from the texts
+    intent = _effective_intent(turn)
+    if turn.guess.evidence.startswith("疑似提示注入") and intent not in ("policy_question", "service_guide"):
+        return Step(text=INJECTION_REFUSED)  # an injection never reaches a tool that acts; a plain question still does
     planner = _PLANNERS.get(intent)
     if planner is None:
         return Step(text=f"{OUT_OF_SCOPE}{HUMAN_OFFER}", answered=False)
     return planner(turn, context)
 
 
+def _effective_intent(turn: Turn) -> str:
+    guess = turn.guess
+    intent = guess.intent
+    if intent == "out_of_scope" and turn.matter:
+        return "service_guide"  # the dictionary knows the colloquial name (奶茶店 → 食品经营许可)
+    if intent == "out_of_scope" and guess.unsure and looks_like_question(turn.text):
+        intent = "policy_question"  # an unrecognised question is tried on the texts; weak evidence says "not sure"
+    if intent == "service_guide" and not turn.matter:
+        intent = "policy_question"  # a guide needs a matter; a question that names none is answered from the texts
+    if intent == "policy_question" and _describes_enterprise(turn):
+        return "match_policies"  # "七宝的餐厅，10个员工，有什么政策能享受": facts plus a policy question is matching
+    return intent
+
+
+def _describes_enterprise(turn: Turn) -> bool:
+    slots = turn.slots
+    facts = (slots.headcount, slots.amount_wan, slots.sector or slots.industry, slots.registered_on, slots.town,
+             slots.percentage, slots.certifications or None)  # fmt: skip
+    return sum(fact is not None for fact in facts) >= MIN_FACTS and bool(_BENEFIT.search(turn.text))
+
+
 def _policy(turn: Turn, _context: Context) -> Step:
-    return Step(tool="search_knowledge", args={"query": turn.text})
+    return Step(tool="search_knowledge", args={"query": without_injections(turn.text)})
 
 
 def _guide(turn: Turn, _context: Context) -> Step:
@@ -116,8 +133,17 @@ def _investment(turn: Turn, context: Context) -> Step:
     budget = slots.monthly_rent_yuan
     if budget is None and slots.amount_wan is not None and _MONTHLY.search(turn.text):
         budget = slots.amount_wan * 10_000
-    facts = {"industry": slots.industry, "area_sqm": slots.area_m2, "budget_yuan_per_month": budget, "town": slots.town}
+    needs = _needs(history.user_texts(context.messages)) or None
+    facts = {"industry": slots.industry, "area_sqm": slots.area_m2, "budget_yuan_per_month": budget, "town": slots.town,
+             "needs": needs}  # fmt: skip
     return Step(tool="recommend_sites", args={key: value for key, value in facts.items() if value is not None})
+
+
+def _needs(texts: Sequence[str]) -> list[str]:
+    """Facilities the investor asked for anywhere in the conversation (双回路 → 双回路供电), in vocabulary order."""
+    said = " ".join(texts)
+    table = bundled_synonyms()["facilities"]
+    return [name for name, aliases in table.items() if any(word in said for word in (name, *aliases))]
 
 
 def _request(turn: Turn, _context: Context) -> Step:

@@ -23,13 +23,18 @@ def render_result(tool: str, args: dict[str, Any], result: Result) -> tuple[str,
     """The answer text for one tool result, and extra metadata (citations, grounded) for the answer message."""
     if not result.get("ok"):
         code = (result.get("error") or {}).get("code")
-        return render_error(result), {"answered": code not in ("internal_error", "not_found")}
+        extra: Result = {"answered": code not in ("internal_error", "not_found")}
+        if code == "login_required":
+            extra["retry"] = {"tool": tool, "args": args}  # after logging in, "继续" repeats the request
+        return render_error(result), extra
     if tool == "search_knowledge":
         answer = knowledge_answer(str(args.get("query", result.get("query", ""))), result)
         citations = [c.to_json() for c in answer.citations]
         return answer.text, {"citations": citations, "grounded": answer.grounded, "answered": answer.grounded}
     renderer = _RENDERERS.get(tool, render_message)
-    return renderer(result), {}
+    guide = result.get("guide") if tool == "get_service_guide" else None
+    offer = {"offer_start": {"matter_code": guide["code"], "matter_name": guide["name"]}} if guide else {}
+    return renderer(result), offer
 
 
 def options_of(tool: str, result: Result) -> tuple[Result, ...]:

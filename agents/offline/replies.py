@@ -61,9 +61,16 @@ def decision(text: str) -> Decision | None:
     return "yes" if _YES.match(reply) else None
 
 
+_CONTACT_NAMED = re.compile(
+    r"联系人(?:姓名)?(?:写|填|是|为|改成|改为|换成|用)?[：:]?\s*([\u4e00-\u9fff·]{2,4}?)(?=[，,。；;\s]|电话|手机|$)"
+)
+
+
 def person_name(text: str, *, asked: bool) -> str | None:
-    """A contact's name: "联系人是张三" anywhere it is introduced; a bare "张三" only when the name was asked for."""
+    """A contact's name: "联系人写李娜" anywhere it is introduced; a bare "张三" only when the name was asked for."""
     reply = clean(text)
+    if named := _CONTACT_NAMED.search(reply):
+        return named.group(1)
     introduced = _NAME_LEAD.match(reply)
     candidate = reply[introduced.end() :] if introduced else reply
     candidate = re.split(r"[，,。；;\s]|电话|手机", candidate, maxsplit=1)[0].strip()

@@ -109,12 +109,19 @@ def match_policy(profile: EnterpriseProfile, policy: Policy, *, today: date) -> 
     )
 
 
+def _rank(match: PolicyMatch) -> tuple[bool, int, int]:
+    met = sum(outcome.status == "met" for outcome in match.outcomes)
+    unknown = sum(outcome.status == "unknown" for outcome in match.outcomes)
+    return (not match.mian_shen_ji_xiang, -met, unknown)
+
+
 def match_policies(profile: EnterpriseProfile, policies: Iterable[Policy], *, today: date) -> MatchResult:
-    """Sort every policy into eligible / possibly eligible / not eligible; 免申即享 policies come first in each."""
-    matches = sorted(
-        (match_policy(profile, policy, today=today) for policy in policies),
-        key=lambda match: not match.mian_shen_ji_xiang,
-    )
+    """Sort every policy into eligible / possibly eligible / not eligible.
+
+    Within each: 免申即享 policies first, then those with more conditions already met, then fewer still unknown (so a
+    policy the enterprise nearly qualifies for is not buried under ones it has said nothing about).
+    """
+    matches = sorted((match_policy(profile, policy, today=today) for policy in policies), key=_rank)
     return MatchResult(
         eligible=tuple(match for match in matches if match.verdict == "eligible"),
         possibly_eligible=tuple(match for match in matches if match.verdict == "possibly_eligible"),
