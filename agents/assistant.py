@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -38,6 +38,13 @@ class ToolCallRecord:
     ok: bool
     result: dict[str, Any]
     elapsed_ms: float | None
+
+
+@dataclass(frozen=True)
+class ToolCallStarted:
+    id: str
+    name: str
+    args: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -82,20 +89,52 @@ class Assistant:
 
     def ask(self, text: str, *, conversation_id: str, enterprise: EnterpriseIdentity | None = None) -> Reply:
         """Answer one user message in conversation `conversation_id` on behalf of `enterprise` (None: anonymous)."""
+        for event in self.stream(text, conversation_id=conversation_id, enterprise=enterprise):
+            if isinstance(event, Reply):
+                return event
+        raise RuntimeError("the agent loop ended without a reply")  # our bug, not the user's: never expected
+
+    def stream(
+        self, text: str, *, conversation_id: str, enterprise: EnterpriseIdentity | None = None
+    ) -> Iterator[ToolCallStarted | ToolCallRecord | Reply]:
+        """The turn as it happens: each tool call as the model makes it, each result as it arrives, then the reply.
+
+        Input is checked before anything runs (InvalidInputError), so a bad message leaves the conversation as it was.
+        """
         message = _checked_message(text)
         config = _config(conversation_id)
         before = len(self.history(conversation_id))
         context = ToolContext(services=self.services, enterprise=enterprise, conversation_id=conversation_id)
         started = time.perf_counter()
-        state = self._graph.invoke({"messages": [HumanMessage(message)]}, config=config, context=context)
+        updates = self._graph.stream(
+            {"messages": [HumanMessage(message)]}, config=config, context=context, stream_mode="updates"
+        )
+        calls: dict[str, ToolCallStarted] = {}
+        for update in updates:
+            yield from _events(update, calls)
         total_ms = (time.perf_counter() - started) * 1000
-        new = list(state["messages"])[before:]
-        return build_reply(conversation_id, new, total_ms)
+        yield build_reply(conversation_id, self.history(conversation_id)[before:], total_ms)
 
     def history(self, conversation_id: str) -> list[BaseMessage]:
         """Every message of the conversation so far (empty for a new one)."""
         snapshot = self._graph.get_state(_config(conversation_id))
         return list(snapshot.values.get("messages", [])) if snapshot and snapshot.values else []
+
+
+def _events(update: Any, calls: dict[str, ToolCallStarted]) -> Iterator[ToolCallStarted | ToolCallRecord]:
+    """Tool calls and their results from one graph update (the model and tool nodes' new messages)."""
+    for delta in (update or {}).values():
+        for message in (delta or {}).get("messages", []) if isinstance(delta, dict) else []:
+            if isinstance(message, AIMessage):
+                for call in message.tool_calls:
+                    started = ToolCallStarted(call["id"] or "", call["name"], dict(call["args"]))
+                    calls[started.id] = started
+                    yield started
+            elif isinstance(message, ToolMessage) and message.tool_call_id in calls:
+                made = calls[message.tool_call_id]
+                result = _result(message)
+                elapsed = message.response_metadata.get("tool_ms")
+                yield ToolCallRecord(made.name, made.args, bool(result.get("ok")), result, elapsed)
 
 
 def build_reply(conversation_id: str, new: Sequence[BaseMessage], total_ms: float) -> Reply:

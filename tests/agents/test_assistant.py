@@ -256,3 +256,15 @@ def test_bad_messages_get_a_clear_error(offline_assistant: Assistant, text: str,
         offline_assistant.ask(text, conversation_id="bad-input")
     assert error.value.field == field
     assert offline_assistant.history("bad-input") == []
+
+
+def test_a_turn_streams_each_tool_call_and_result_before_the_reply(offline_assistant: Assistant) -> None:
+    from agents.assistant import ToolCallRecord, ToolCallStarted
+
+    events = list(offline_assistant.stream("开奶茶店要办什么证", conversation_id=f"stream-{next(_ids)}"))
+    kinds = [type(event).__name__ for event in events]
+    assert kinds == ["ToolCallStarted", "ToolCallRecord", "Reply"]
+    started, finished, reply = events
+    assert isinstance(started, ToolCallStarted) and isinstance(finished, ToolCallRecord) and isinstance(reply, Reply)
+    assert started.name == finished.name == "get_service_guide" and finished.ok
+    assert reply.tool_calls == [finished]
