@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from agents.offline import replies
+from agents.offline.intents import looks_like_question
 from agents.offline.turns import Step, Turn
 from agents.session import SessionInfo
 from tools.agent_tools.investment_tools import CONSENT_TEXT
@@ -85,7 +86,7 @@ def _service_name(turn: Turn, asked: bool) -> Any:
     if turn.matter:
         return turn.matter.name
     text = replies.clean(turn.text)
-    return text if asked and 2 <= len(text) <= 50 else None
+    return text if asked and 2 <= len(text) <= 50 and not looks_like_question(text) else None
 
 
 def _chosen(turn: Turn, _asked: bool) -> Any:
@@ -110,7 +111,8 @@ def _investor(turn: Turn, asked: bool) -> Any:
 
 def _industry(turn: Turn, asked: bool) -> Any:
     text = replies.clean(turn.text)
-    return turn.slots.industry or turn.slots.sector or (text if asked and 2 <= len(text) <= 20 else None)
+    free = asked and 2 <= len(text) <= 20 and not looks_like_question(text)
+    return turn.slots.industry or turn.slots.sector or (text if free else None)
 
 
 def _consent(turn: Turn, _asked: bool) -> Any:
@@ -242,13 +244,16 @@ def advance(form: Form, turn: Turn, session: SessionInfo) -> Step | None:
         return Step(text=CANCELLED)
     if form.asking == OFFER:
         return _offer_answered(form, turn, session)
-    updated = _read(form, turn, asked=form.asking)
-    updated = _answer_options(updated, turn)
+    elsewhere = _elsewhere(turn, form)
+    if elsewhere and looks_like_question(turn.text):
+        return None  # "人才安居补贴的标准是多少" asks something else; it answers no item
+    # a confident other request ("帮我查一下MH…的进度") is never taken as free text for the item asked
+    updated = _answer_options(_read(form, turn, asked=None if elsewhere else form.asking), turn)
     if updated.values != form.values:
         return _next(updated, session)
     if form.asking == CONFIRM:
         return _confirmed(form, turn, session)
-    if _elsewhere(turn, form):
+    if elsewhere:
         return None
     return _next(form, session, again=not replies.is_resume(turn.text))
 
@@ -356,6 +361,9 @@ def _with_session_contact(form: Form, session: SessionInfo) -> Form:
     """The signed-in enterprise's registered contact, unless the user named another one."""
     if form.kind not in ("start_matter", "book_appointment"):
         return form
+    named = form.values.get("contact_name")
+    if named and named != session.contact_name:
+        return form  # another contact than the registered one: their phone is asked, never the registered one's
     defaults = {"contact_name": session.contact_name, "contact_phone": session.contact_phone}
     return replace(form, values={**{k: v for k, v in defaults.items() if v}, **form.values})
 
