@@ -65,6 +65,21 @@ class Reply:
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
+    def public_json(self) -> dict[str, Any]:
+        """What callers outside the process see (API, `minfu ask --json`): the answer, citations, tool calls with
+        their results, timings and the metadata a client acts on (an open form, a handoff offer)."""
+        keep = ("intent", "grounded", "answered", "handoff_offered", "fallback_from", "fallback_reason", "form")
+        return {
+            "conversation_id": self.conversation_id,
+            "answer": self.text,
+            "agent": self.agent,
+            "brain": self.brain,
+            "citations": self.citations,
+            "tool_calls": [asdict(call) for call in self.tool_calls],
+            "timings_ms": self.timings,
+            "metadata": {key: self.metadata[key] for key in keep if key in self.metadata},
+        }
+
 
 class Assistant:
     """Both agents behind one `ask`; build it with `agents.factory.build_assistant(settings)`."""
@@ -101,7 +116,7 @@ class Assistant:
 
         Input is checked before anything runs (InvalidInputError), so a bad message leaves the conversation as it was.
         """
-        message = _checked_message(text)
+        message = checked_message(text)
         config = _config(conversation_id)
         before = len(self.history(conversation_id))
         context = ToolContext(services=self.services, enterprise=enterprise, conversation_id=conversation_id)
@@ -185,7 +200,7 @@ def _result(message: ToolMessage | None) -> dict[str, Any]:
     return parsed if isinstance(parsed, dict) else {"ok": False, "value": parsed}
 
 
-def _checked_message(text: str) -> str:
+def checked_message(text: str) -> str:
     message = (text or "").strip()
     if not message:
         raise InvalidInputError("请输入问题或要办理的事项", field="message")

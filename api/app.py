@@ -9,13 +9,21 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from agents.factory import build_assistant
+from agents.services import build_tool_services
+from api.cors import install_site_cors
 from api.errors import install_error_handlers
-from api.routes import health, search
+from api.identity import open_identity
+from api.limits import install_limits
+from api.observability import install_observability
+from api.routes import chat, dev, health, search
 from knowledge.base import KnowledgeBase
 from knowledge.chunking import Chunker
 from knowledge.ingest import Ingestor
 from minfu import __version__
 from minfu.settings import Settings, get_settings
+from tools.store import make_engine, session_factory
+from tools.store.conversations import ConversationStore
 
 log = logging.getLogger("minfu.api")
 
@@ -31,14 +39,24 @@ def create_app(
         kb = knowledge or KnowledgeBase.open(settings)
         app.state.knowledge = kb
         app.state.settings = settings
+        app.state.identity = open_identity(settings)  # sites and API keys (api/deps.py); the dev site in development
+        services = build_tool_services(settings, knowledge=kb)
+        app.state.assistant = build_assistant(settings, services=services)
+        app.state.conversations = ConversationStore(session_factory(make_engine(settings.database_url)))
         if fill_dense and not kb.status()["dense_complete"]:
             _fill_dense_in_background(kb, settings)
         yield
 
     app = FastAPI(title="闵服 minfu API", version=__version__, lifespan=lifespan)
     install_error_handlers(app)
+    install_limits(app, settings)  # body size, timeout, rate limiter (before observability: see its docstring)
+    install_observability(app, settings)  # JSON logs with request ids, /metrics
+    install_site_cors(app)  # last, so outermost: the widget's cross-origin calls, refusals included
     app.include_router(health.router)
     app.include_router(search.router, prefix="/v1")
+    app.include_router(chat.router, prefix="/v1")
+    if settings.environment == "development":
+        app.include_router(dev.router, prefix="/v1")  # POST /v1/dev/token: demo login; 404 in test and production
     return app
 
 

@@ -10,8 +10,29 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from minfu.errors import InvalidInputError, MinfuError
+from tools.store.errors import NotFoundError
 
 log = logging.getLogger("minfu.api")
+
+
+class AccessError(Exception):
+    """A refused caller: 401 (no or bad credentials) or 403 (known, but not allowed); `message` is Chinese.
+
+    `field` names the header at fault (X-Site-Key, Origin, Authorization, X-API-Key).
+    """
+
+    def __init__(self, status: int, code: str, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+
+
+def _access(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AccessError)
+    content = {"error": exc.code, "message": exc.message, "fields": [{"field": exc.field, "problem": exc.message}]}
+    return JSONResponse(status_code=exc.status, content=content)
 
 
 def _validation(request: Request, exc: Exception) -> JSONResponse:
@@ -36,7 +57,8 @@ def _http(request: Request, exc: Exception) -> JSONResponse:
 
 def _minfu(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, MinfuError)
-    status = 400 if isinstance(exc, InvalidInputError) else 503
+    # someone else's record is answered like a missing one (404), never 403: its existence is not disclosed
+    status = 400 if isinstance(exc, InvalidInputError) else 404 if isinstance(exc, NotFoundError) else 503
     return JSONResponse(status_code=status, content={"error": exc.code, "message": exc.message})
 
 
@@ -49,4 +71,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(MinfuError, _minfu)
+    app.add_exception_handler(AccessError, _access)
     app.add_exception_handler(Exception, _unexpected)

@@ -32,6 +32,12 @@ db_app = typer.Typer(help="关系数据库（办件、诉求、预约）", no_ar
 app.add_typer(db_app, name="db")
 matters_app = typer.Typer(help="办件：查询与推进（工作人员）", no_args_is_help=True)
 app.add_typer(matters_app, name="matters")
+keys_app = typer.Typer(help="API 密钥：工作人员与管理员", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+sites_app = typer.Typer(help="嵌入站点：站点标识、允许的来源与门户密钥", no_args_is_help=True)
+app.add_typer(sites_app, name="sites")
+token_app = typer.Typer(help="企业身份令牌（演示与联调）", no_args_is_help=True)
+app.add_typer(token_app, name="token")
 
 
 def _fail(message: str) -> typer.Exit:
@@ -227,7 +233,10 @@ def serve(
 
     from minfu.settings import get_settings
 
-    settings = get_settings()
+    try:
+        settings = get_settings()  # refuses to start without its secrets outside development
+    except MinfuError as error:
+        raise _fail(error.message) from None
     uvicorn.run("api.app:create_app", factory=True, host=host or settings.host, port=port or settings.port)
 
 
@@ -278,5 +287,101 @@ def chat(
 
     try:
         run_chat(who=identity(enterprise, enterprise_name, contact, phone), conversation=conversation, brain=brain)
+    except MinfuError as error:
+        raise _fail(error.message) from None
+
+
+# --- identity: API keys, embedding sites, enterprise tokens (minfu/cli/identity.py) ---
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(help="角色：staff（工作人员）或 admin（管理员）")],
+    name: Annotated[str, typer.Option(help="密钥名称（使用人或用途）")],
+) -> None:
+    """创建 API 密钥：密钥只显示这一次。"""
+    from minfu.cli.identity import run_keys_create
+
+    try:
+        run_keys_create(name, role)
+    except MinfuError as error:
+        raise _fail(error.message) from None
+
+
+@keys_app.command("list")
+def keys_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """列出 API 密钥（只显示前缀）。"""
+    from minfu.cli.identity import run_keys_list
+
+    try:
+        run_keys_list(as_json=as_json)
+    except MinfuError as error:
+        raise _fail(error.message) from None
+
+
+@keys_app.command("revoke")
+def keys_revoke(prefix: Annotated[str, typer.Argument(help="密钥前缀（keys list 中显示的 8 个字符）")]) -> None:
+    """吊销 API 密钥：此后使用它的请求一律拒绝。"""
+    from minfu.cli.identity import run_keys_revoke
+
+    try:
+        run_keys_revoke(prefix)
+    except MinfuError as error:
+        raise _fail(error.message) from None
+
+
+@sites_app.command("create")
+def sites_create(
+    name: Annotated[str, typer.Option(help="站点名称")],
+    origin: Annotated[
+        list[str], typer.Option(help="允许嵌入对话组件的网页来源，如 https://qyfw.example.gov.cn；可多次给出")
+    ],
+) -> None:
+    """创建嵌入站点：显示站点标识与门户密钥（门户密钥只显示这一次）。"""
+    from minfu.cli.identity import run_sites_create
+
+    try:
+        run_sites_create(name, origin)
+    except MinfuError as error:
+        raise _fail(error.message) from None
+
+
+@sites_app.command("list")
+def sites_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """列出嵌入站点及其允许的来源（不显示门户密钥）。"""
+    from minfu.cli.identity import run_sites_list
+
+    try:
+        run_sites_list(as_json=as_json)
+    except MinfuError as error:
+        raise _fail(error.message) from None
+
+
+@sites_app.command("disable")
+def sites_disable(site_key: Annotated[str, typer.Argument(help="站点标识（site_…）")]) -> None:
+    """停用嵌入站点：此后其对话组件请求一律拒绝。"""
+    from minfu.cli.identity import run_sites_disable
+
+    try:
+        run_sites_disable(site_key)
+    except MinfuError as error:
+        raise _fail(error.message) from None
+
+
+@token_app.command("issue")
+def token_issue(
+    uscc: Annotated[str, typer.Option(help="统一社会信用代码")],
+    name: Annotated[str, typer.Option(help="企业名称")],
+    dev: Annotated[bool, typer.Option("--dev", help="开发环境：用数据库中该站点的门户密钥签发演示令牌")] = False,
+    site: Annotated[str, typer.Option(help="站点标识")] = "site_dev",
+    hours: Annotated[float, typer.Option(help="有效小时数（不超过 12）")] = 2.0,
+    contact: ContactOption = None,
+    phone: PhoneOption = None,
+) -> None:
+    """签发企业身份令牌（如同门户登录后所签）；非开发环境须由环境变量 MINFU_PORTAL_SECRET 提供门户密钥。"""
+    from minfu.cli.identity import TokenRequest, run_token_issue
+
+    try:
+        run_token_issue(TokenRequest(site, uscc, name, contact, phone, hours), dev=dev)
     except MinfuError as error:
         raise _fail(error.message) from None

@@ -79,22 +79,8 @@ def run_chat(*, who: EnterpriseIdentity | None, conversation: str | None, brain:
 
 
 def reply_json(reply: Reply) -> dict[str, Any]:
-    """What `ask --json` prints: the answer, its citations, the tool calls with results, and timings."""
-    metadata = reply.metadata
-    keep = ("intent", "grounded", "answered", "handoff_offered", "fallback_from", "fallback_reason", "form")
-    return {
-        "conversation_id": reply.conversation_id,
-        "answer": reply.text,
-        "agent": reply.agent,
-        "brain": reply.brain,
-        "citations": reply.citations,
-        "tool_calls": [
-            {"name": c.name, "args": c.args, "ok": c.ok, "result": c.result, "elapsed_ms": c.elapsed_ms}
-            for c in reply.tool_calls
-        ],
-        "timings_ms": reply.timings,
-        "metadata": {key: metadata[key] for key in keep if key in metadata},
-    }
+    """What `ask --json` prints: the same object the API returns."""
+    return reply.public_json()
 
 
 def _print_reply(reply: Reply, out: Console) -> None:

@@ -18,7 +18,8 @@ FIXTURES = Path(__file__).parents[1] / "knowledge" / "fixtures"
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    settings = Settings(data_dir=tmp_path_factory.mktemp("data"), embedder="hashing")
+    data_dir = tmp_path_factory.mktemp("data")
+    settings = Settings(data_dir=data_dir, embedder="hashing", database_url=f"sqlite:///{data_dir / 'minfu.sqlite'}")
     kb = KnowledgeBase.open(settings)
     report = Ingestor(kb, Chunker(400)).ingest(load_paths([FIXTURES]))
     assert report.documents > 0
@@ -69,7 +70,9 @@ def test_unknown_route_is_a_chinese_404(client: TestClient) -> None:
 
 
 def test_search_says_so_while_the_dense_index_is_filling(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path / "data", embedder="hashing")
+    settings = Settings(
+        data_dir=tmp_path / "data", embedder="hashing", database_url=f"sqlite:///{tmp_path / 'db.sqlite'}"
+    )
     kb = KnowledgeBase.open(settings)
     Ingestor(kb, Chunker(400)).ingest(load_paths([FIXTURES]), dense=False)
     with TestClient(create_app(settings, knowledge=kb, fill_dense=False)) as test_client:

@@ -6,6 +6,7 @@ Changing a table means adding an Alembic revision under `migrations/versions/` (
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -248,3 +249,84 @@ class ConversationWriteRow(Base):
     type: Mapped[str] = mapped_column(String(64))
     value: Mapped[bytes] = mapped_column(LargeBinary)
     task_path: Mapped[str] = mapped_column(Text, default="")
+
+
+# --- identity: embedding sites (widget hosts) and staff/admin API keys; used by api/identity.py and api/deps.py ---
+
+
+class SiteRow(Base):
+    """A portal that embeds the widget: its public key, the origins it may call from and its token-signing secret.
+
+    The portal secret is kept in clear because HMAC verification needs it; lists and logs never show it.
+    """
+
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    allowed_origins: Mapped[list[str]] = mapped_column(JSON)
+    portal_secret: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+    disabled: Mapped[bool] = mapped_column(default=False)
+
+
+class ApiKeyRow(Base):
+    """A staff or admin API key; only its SHA-256 is stored, the prefix identifies it in lists."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (CheckConstraint("role IN ('staff', 'admin')", name="role_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+    revoked_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
+# --- audit: staff and tool actions (tools/store/audit.py) ---
+
+
+class AuditEventRow(Base):
+    """Append-only: who did what to which record, with personal numbers in `target` and `detail` masked."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(Timestamp, index=True)
+    actor: Mapped[str] = mapped_column(String(80), index=True)
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    target: Mapped[str] = mapped_column(String(200), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ConversationRow(Base):
+    """Who a conversation belongs to (the site it started on, the enterprise once signed in) and its feedback."""
+
+    __tablename__ = "conversations"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    site_key: Mapped[str] = mapped_column(String(64), index=True)
+    enterprise_uscc: Mapped[str | None] = mapped_column(String(18), index=True)
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
+    turns: Mapped[int] = mapped_column(default=0)
+
+
+class FeedbackRow(Base):
+    """A thumbs up or down on one assistant message, with an optional reason."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    message_index: Mapped[int]
+    rating: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    at: Mapped[datetime] = mapped_column(Timestamp, index=True)
+
+
+# --- staff desk: the handoff queue, curated answers and a row per chat turn (tools/store/handoffs.py, curated.py,
+# turns.py) ---

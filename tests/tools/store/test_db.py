@@ -11,7 +11,8 @@ from tools.store.models import Base
 TABLES = {
     "matters", "matter_materials", "matter_events", "tickets", "ticket_replies",
     "places", "service_windows", "slots", "bookings", "investment_leads",
-    "conversation_checkpoints", "conversation_writes",
+    "conversation_checkpoints", "conversation_writes", "sites", "api_keys", "audit_events", "conversations", "feedback",
+    "handoffs", "curated_answers", "chat_turns",
 }  # fmt: skip
 
 
@@ -19,7 +20,7 @@ def test_upgrade_from_empty_creates_all_tables_and_is_idempotent(engine: Engine)
     assert current_revision(engine) is None
     upgrade(engine)
     upgrade(engine)
-    assert current_revision(engine) == "0004"
+    assert current_revision(engine) == "0008"
     assert set(inspect(engine).get_table_names()) >= TABLES
 
 
