@@ -21,12 +21,16 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.graph import END
 
+from agents.curated import CuratedMatcher
 from agents.middleware import ConversationMiddleware
+from agents.offline.history import pending_form
 from minfu.errors import InvalidInputError
 from tools.agent_tools import ALL_TOOLS, EnterpriseIdentity, ToolContext, ToolServices
 
 MAX_MESSAGE_CHARS = 2000
+MAX_STAFF_NAME = 100
 MAX_CONVERSATION_ID = 64
 RECURSION_LIMIT = 24  # model and tool steps in one turn; a runaway model stops here instead of looping
 
@@ -68,7 +72,9 @@ class Reply:
     def public_json(self) -> dict[str, Any]:
         """What callers outside the process see (API, `minfu ask --json`): the answer, citations, tool calls with
         their results, timings and the metadata a client acts on (an open form, a handoff offer)."""
-        keep = ("intent", "grounded", "answered", "handoff_offered", "fallback_from", "fallback_reason", "form")
+        keep = (
+            "intent", "grounded", "answered", "handoff_offered", "fallback_from", "fallback_reason", "form", "curated",
+        )  # fmt: skip
         return {
             "conversation_id": self.conversation_id,
             "answer": self.text,
@@ -101,6 +107,9 @@ class Assistant:
             context_schema=ToolContext,
             checkpointer=checkpointer or InMemorySaver(),
         )
+        self.curated: CuratedMatcher | None = None  # staff-approved answers served before the agent (api/staff.py)
+        # appended messages are written as this node's output, so the next turn starts afresh from the graph's start
+        self._last_node = next((start for start, end in self._graph.builder.edges if end == END), None)
 
     def ask(self, text: str, *, conversation_id: str, enterprise: EnterpriseIdentity | None = None) -> Reply:
         """Answer one user message in conversation `conversation_id` on behalf of `enterprise` (None: anonymous)."""
@@ -118,7 +127,11 @@ class Assistant:
         """
         message = checked_message(text)
         config = _config(conversation_id)
-        before = len(self.history(conversation_id))
+        history = self.history(conversation_id)
+        if (curated := self._curated_reply(message, conversation_id, history)) is not None:
+            yield curated
+            return
+        before = len(history)
         context = ToolContext(services=self.services, enterprise=enterprise, conversation_id=conversation_id)
         started = time.perf_counter()
         updates = self._graph.stream(
@@ -134,6 +147,37 @@ class Assistant:
         """Every message of the conversation so far (empty for a new one)."""
         snapshot = self._graph.get_state(_config(conversation_id))
         return list(snapshot.values.get("messages", [])) if snapshot and snapshot.values else []
+
+    def add_staff_reply(self, conversation_id: str, text: str, staff_name: str) -> None:
+        """Append a staff member's message (a handed-over conversation); the user's history shows it as "staff"."""
+        reply = (text or "").strip()
+        if not reply or len(reply) > MAX_MESSAGE_CHARS:
+            raise InvalidInputError(f"回复内容应为 1 到 {MAX_MESSAGE_CHARS} 个字", field="text")
+        metadata = {"staff": True, "staff_name": staff_name.strip()[:MAX_STAFF_NAME], "brain": "staff"}
+        self._append(conversation_id, [AIMessage(reply, response_metadata=metadata)])
+
+    def _curated_reply(self, message: str, conversation_id: str, history: list[BaseMessage]) -> Reply | None:
+        """A curated answer to `message`, persisted as the turn, when one matches and no form awaits an answer."""
+        started = time.perf_counter()
+        asked = HumanMessage(message)
+        if self.curated is None or pending_form([*history, asked]) is not None:
+            return None
+        found = self.curated.match(message)
+        if found is None:
+            return None
+        answer = found.answer
+        metadata = {
+            "curated": answer.id, "brain": "curated", "agent": "policy", "citations": answer.citations,
+            "answered": True, "grounded": True, "similarity": round(found.similarity, 1),
+        }  # fmt: skip
+        turn: list[BaseMessage] = [asked, AIMessage(answer.answer, response_metadata=metadata)]
+        self._append(conversation_id, turn, agent="policy", unanswered=0)
+        return build_reply(conversation_id, turn, (time.perf_counter() - started) * 1000)
+
+    def _append(self, conversation_id: str, messages: list[BaseMessage], **values: Any) -> None:
+        """Add messages (and state values) to the persisted conversation without running the agent."""
+        update = {"messages": messages, **values}
+        self._graph.update_state(_config(conversation_id), update, as_node=self._last_node)
 
 
 def _events(update: Any, calls: dict[str, ToolCallStarted]) -> Iterator[ToolCallStarted | ToolCallRecord]:

@@ -16,7 +16,9 @@ from api.errors import install_error_handlers
 from api.identity import open_identity
 from api.limits import install_limits
 from api.observability import install_observability
-from api.routes import chat, dev, health, search
+from api.openapi import install_openapi
+from api.routes import chat, dev, health, pages, search, staff
+from api.staff import open_staff_desk
 from knowledge.base import KnowledgeBase
 from knowledge.chunking import Chunker
 from knowledge.ingest import Ingestor
@@ -43,18 +45,22 @@ def create_app(
         services = build_tool_services(settings, knowledge=kb)
         app.state.assistant = build_assistant(settings, services=services)
         app.state.conversations = ConversationStore(session_factory(make_engine(settings.database_url)))
+        app.state.staff = open_staff_desk(settings, kb, app.state.assistant)  # handoffs, curated answers
         if fill_dense and not kb.status()["dense_complete"]:
             _fill_dense_in_background(kb, settings)
         yield
 
     app = FastAPI(title="闵服 minfu API", version=__version__, lifespan=lifespan)
     install_error_handlers(app)
+    install_openapi(app)  # every operation's error answers in /openapi.json
     install_limits(app, settings)  # body size, timeout, rate limiter (before observability: see its docstring)
     install_observability(app, settings)  # JSON logs with request ids, /metrics
     install_site_cors(app)  # last, so outermost: the widget's cross-origin calls, refusals included
     app.include_router(health.router)
     app.include_router(search.router, prefix="/v1")
     app.include_router(chat.router, prefix="/v1")
+    staff.install(app)  # /v1/staff: handoff queue, suggestions, curated answers, figures (X-API-Key)
+    app.include_router(pages.router)  # /widget.js; the demo portal page / in development
     if settings.environment == "development":
         app.include_router(dev.router, prefix="/v1")  # POST /v1/dev/token: demo login; 404 in test and production
     return app

@@ -6,13 +6,16 @@
 - `StaffDep` / `AdminDep` -> `ApiKey`: a live API key (header X-API-Key) of that role; admin keys satisfy StaffDep.
 
 Unknown or bad credentials answer 401, a known caller without the right answers 403 — both in Chinese.
+
+`RowId` is the path parameter naming a stored record by number: out of the database's range it is a 422, never a
+database error (a 500).
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Request
 
 from api.errors import AccessError
 from api.identity import IdentityStores, verify_token
@@ -21,6 +24,7 @@ from tools.store.api_keys import ApiKey
 from tools.store.sites import Site
 
 MAX_HEADER_VALUE = 4096
+MAX_ROW_ID = 2**31 - 1  # PostgreSQL INTEGER, the type of every numbered record's id
 
 
 def _stores(request: Request) -> IdentityStores:
@@ -30,8 +34,8 @@ def _stores(request: Request) -> IdentityStores:
 
 def current_site(
     request: Request,
-    site_key: Annotated[str | None, Header(alias="X-Site-Key")] = None,
-    origin: Annotated[str | None, Header(alias="Origin")] = None,
+    site_key: Annotated[str | None, Header(alias="X-Site-Key", description="站点标识（嵌入对话组件的网站）")] = None,
+    origin: Annotated[str | None, Header(alias="Origin", description="网页来源，须为站点允许的来源")] = None,
 ) -> Site:
     if not site_key or not site_key.strip():
         raise AccessError(401, "site_key_required", "缺少站点标识（请求头 X-Site-Key）", field="X-Site-Key")
@@ -47,7 +51,10 @@ SiteDep = Annotated[Site, Depends(current_site)]
 
 
 def current_enterprise(
-    site: SiteDep, authorization: Annotated[str | None, Header(alias="Authorization")] = None
+    site: SiteDep,
+    authorization: Annotated[
+        str | None, Header(alias="Authorization", description="Bearer <门户签发的企业身份令牌>；未登录时不传")
+    ] = None,
 ) -> EnterpriseIdentity | None:
     """The token is checked against the request's own site: a token of another site is refused."""
     if authorization is None:
@@ -70,7 +77,10 @@ def required_enterprise(enterprise: EnterpriseDep) -> EnterpriseIdentity:
 EnterpriseRequiredDep = Annotated[EnterpriseIdentity, Depends(required_enterprise)]
 
 
-def current_staff(request: Request, api_key: Annotated[str | None, Header(alias="X-API-Key")] = None) -> ApiKey:
+def current_staff(
+    request: Request,
+    api_key: Annotated[str | None, Header(alias="X-API-Key", description="工作人员或管理员的 API 密钥")] = None,
+) -> ApiKey:
     if not api_key or not api_key.strip():
         raise AccessError(401, "api_key_required", "缺少 API 密钥（请求头 X-API-Key）", field="X-API-Key")
     record = _stores(request).api_keys.verify(api_key.strip())
@@ -89,3 +99,6 @@ def current_admin(key: StaffDep) -> ApiKey:
 
 
 AdminDep = Annotated[ApiKey, Depends(current_admin)]
+
+
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="记录编号")]

@@ -3,16 +3,49 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from minfu.errors import InvalidInputError, MinfuError
 from tools.store.errors import NotFoundError
 
 log = logging.getLogger("minfu.api")
+
+ERROR_DESCRIPTIONS = {
+    400: "请求有误：请求体无法解析，或输入不合业务规则（例如只有空白的消息、无效的统一社会信用代码）",
+    401: "缺少或无效的身份凭据（站点标识、身份令牌或 API 密钥）",
+    403: "身份已识别，但无权进行该操作（例如网页来源未获准、需要管理员权限）",
+    404: "未找到（他人的记录也按未找到答复）",
+    409: "与当前状态冲突",
+    413: "请求内容过大",
+    422: "请求参数有误：fields 列出每个有误的字段",
+    429: "请求过于频繁：请按 Retry-After 秒后再试",
+    503: "服务暂不可用（例如大模型服务无响应）",
+    504: "请求处理超时",
+}
+
+
+class FieldProblem(BaseModel):
+    field: str = Field(description="有误的字段或请求头（英文名）")
+    problem: str
+
+
+class ErrorBody(BaseModel):
+    """Every error answer of the API: a machine-readable code, a Chinese message and, for input, the fields."""
+
+    error: str = Field(description="错误代码，例如 invalid_input、unknown_site、not_found")
+    message: str = Field(description="中文说明，可直接展示给用户")
+    fields: list[FieldProblem] | None = Field(default=None, description="有误的字段（参数错误和身份错误时）")
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for these error statuses, all in the ErrorBody shape: `@router.get(..., responses=...)`."""
+    return {status: {"model": ErrorBody, "description": ERROR_DESCRIPTIONS[status]} for status in statuses}
 
 
 class AccessError(Exception):
@@ -48,7 +81,13 @@ def _validation(request: Request, exc: Exception) -> JSONResponse:
 
 def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
-    messages = {404: "未找到", 405: "不支持该请求方法", 413: "请求体过大", 429: "请求过于频繁"}
+    messages = {
+        400: "请求体无法解析，请发送 UTF-8 编码的 JSON",
+        404: "未找到",
+        405: "不支持该请求方法",
+        413: "请求体过大",
+        429: "请求过于频繁",
+    }
     return JSONResponse(
         status_code=exc.status_code,
         content={"error": "http_error", "message": messages.get(exc.status_code, str(exc.detail))},

@@ -15,14 +15,16 @@ import uuid
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, Path, Request, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from agents.assistant import Assistant, Reply, ToolCallRecord, ToolCallStarted, checked_message
 from api.deps import EnterpriseDep, EnterpriseRequiredDep, SiteDep
+from api.errors import error_responses
 from api.metrics import record_turn
 from api.ratelimit import rate_limited
+from api.staff import after_turn
 from minfu.errors import MinfuError
 from tools.agent_tools.views import matter_view, ticket_view
 from tools.store.conversations import ConversationStore
@@ -58,9 +60,27 @@ def _conversations(request: Request) -> ConversationStore:
 
 
 CHAT_LIMIT = [Depends(rate_limited("chat"))]
+# a blank message (400), someone else's conversation (404), the rate limit (429), the language model down (503)
+CHAT_ERRORS = error_responses(400, 404, 429, 503)
+EVENT_NAMES = ["conversation", "tool_call", "tool_result", "text", "final", "error"]
+EVENT_STREAM = {  # `schema` is one event, as OpenAPI before 3.2 reads it for text/event-stream
+    "description": "事件流：conversation、tool_call、tool_result、text（回答分段）、final（完整回答）或 error",
+    "content": {
+        "text/event-stream": {
+            "schema": {
+                "type": "object",
+                "required": ["event", "data"],
+                "properties": {
+                    "event": {"type": "string", "enum": EVENT_NAMES},
+                    "data": {"type": "string", "contentMediaType": "application/json", "description": "JSON 对象"},
+                },
+            }
+        }
+    },
+}
 
 
-@router.post("/chat", summary="对话（一次返回完整回答）", dependencies=CHAT_LIMIT)
+@router.post("/chat", summary="对话（一次返回完整回答）", dependencies=CHAT_LIMIT, responses=CHAT_ERRORS)
 def chat(body: ChatRequest, request: Request, site: SiteDep, enterprise: EnterpriseDep) -> dict[str, Any]:
     conversation_id = _open(request, body, site.site_key, enterprise.uscc if enterprise else None)
     reply = _assistant(request).ask(body.message, conversation_id=conversation_id, enterprise=enterprise)
@@ -69,7 +89,11 @@ def chat(body: ChatRequest, request: Request, site: SiteDep, enterprise: Enterpr
 
 
 @router.post(
-    "/chat/stream", summary="对话（服务器推送事件流）", response_class=StreamingResponse, dependencies=CHAT_LIMIT
+    "/chat/stream",
+    summary="对话（服务器推送事件流）",
+    response_class=StreamingResponse,
+    dependencies=CHAT_LIMIT,
+    responses={200: EVENT_STREAM, **CHAT_ERRORS},
 )
 def chat_stream(body: ChatRequest, request: Request, site: SiteDep, enterprise: EnterpriseDep) -> StreamingResponse:
     checked_message(body.message)  # bad input is a 400 before the stream starts, never an event mid-stream
@@ -80,8 +104,13 @@ def chat_stream(body: ChatRequest, request: Request, site: SiteDep, enterprise: 
     return StreamingResponse(events, media_type="text/event-stream", headers=headers)
 
 
-@router.get("/conversations/{conversation_id}", summary="会话记录")
-def conversation(conversation_id: str, request: Request, site: SiteDep, enterprise: EnterpriseDep) -> dict[str, Any]:
+@router.get("/conversations/{conversation_id}", summary="会话记录", responses=error_responses(404))
+def conversation(
+    conversation_id: Annotated[str, Path(pattern=CONVERSATION_ID)],
+    request: Request,
+    site: SiteDep,
+    enterprise: EnterpriseDep,
+) -> dict[str, Any]:
     uscc = enterprise.uscc if enterprise else None
     _conversations(request).get(conversation_id, site.site_key, uscc)
     history = _assistant(request).history(conversation_id)
@@ -98,7 +127,9 @@ def matters(request: Request, _site: SiteDep, enterprise: EnterpriseRequiredDep)
     }
 
 
-@router.post("/feedback", summary="对回答点赞或点踩", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/feedback", summary="对回答点赞或点踩", status_code=status.HTTP_201_CREATED, responses=error_responses(404)
+)
 def feedback(body: FeedbackRequest, request: Request, site: SiteDep, enterprise: EnterpriseDep) -> dict[str, Any]:
     store = _conversations(request)
     store.get(body.conversation_id, site.site_key, enterprise.uscc if enterprise else None)
@@ -124,6 +155,7 @@ def transcript(history: list[Any]) -> list[dict[str, Any]]:
 def _finished(request: Request, conversation_id: str, reply: Reply) -> None:
     _conversations(request).count_turn(conversation_id)
     record_turn(reply)
+    after_turn(request, conversation_id, reply)  # the staff desk: daily figures, the handoff queue
 
 
 def _open(request: Request, body: ChatRequest, site_key: str, uscc: str | None) -> str:

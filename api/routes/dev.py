@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Request
 from pydantic import BaseModel, Field
 
+from api.errors import error_responses
 from api.identity import DEV_SITE_KEY, dev_portal_secret, issue_token
 from tools.store.common import require_text, utc_now
 from tools.store.uscc import normalize_uscc
@@ -45,7 +46,12 @@ class DevTokenResponse(BaseModel):
     enterprise: DevEnterprise
 
 
-@router.post("/dev/token", summary="开发环境：模拟门户登录，签发演示企业的身份令牌", response_model=DevTokenResponse)
+@router.post(
+    "/dev/token",
+    summary="开发环境：模拟门户登录，签发演示企业的身份令牌",
+    response_model=DevTokenResponse,
+    responses=error_responses(400),  # an invalid 统一社会信用代码 or a blank name
+)
 def dev_token(request: Request, body: Annotated[DevTokenRequest | None, Body()] = None) -> DevTokenResponse:
     wanted = body or DevTokenRequest()
     enterprise = DevEnterprise(

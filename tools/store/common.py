@@ -36,8 +36,13 @@ def record_number(prefix: str, at: datetime, row_id: int) -> str:
 
 
 def require_text(value: str, field: str, label: str, *, max_len: int, min_len: int = 1) -> str:
-    """`value` stripped, or InvalidInputError naming `label` when empty or too long."""
+    """`value` stripped, or InvalidInputError naming `label` when empty, too long or holding a NUL character.
+
+    PostgreSQL text cannot hold NUL: let through, it would fail the insert (a 500 at the API), not the input check.
+    """
     text = value.strip()
+    if "\x00" in text:
+        raise InvalidInputError(f"{label}不能包含空字符（\\0）", field=field)
     if len(text) < min_len:
         message = f"{label}不能为空" if min_len == 1 else f"{label}至少需要 {min_len} 个字"
         raise InvalidInputError(message, field=field)

@@ -330,3 +330,49 @@ class FeedbackRow(Base):
 
 # --- staff desk: the handoff queue, curated answers and a row per chat turn (tools/store/handoffs.py, curated.py,
 # turns.py) ---
+
+
+class HandoffRow(Base):
+    """A conversation handed over to a person: waiting, claimed by one staff key, then closed."""
+
+    __tablename__ = "handoffs"
+    __table_args__ = (CheckConstraint("status IN ('waiting', 'claimed', 'closed')", name="status_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    site_key: Mapped[str] = mapped_column(String(64))
+    enterprise_uscc: Mapped[str | None] = mapped_column(String(18))
+    reason: Mapped[str] = mapped_column(String(1000))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    closed_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
+class CuratedAnswerRow(Base):
+    """A staff-approved answer, with the chunks (id and content hash) it rests on; invalid once one changes."""
+
+    __tablename__ = "curated_answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question: Mapped[str] = mapped_column(String(2000))
+    answer: Mapped[str] = mapped_column(Text)
+    citations: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    sources: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+    invalidated_at: Mapped[datetime | None] = mapped_column(Timestamp, index=True)
+    invalidated_reason: Mapped[str | None] = mapped_column(String(200))
+
+
+class ChatTurnRow(Base):
+    """One answered user message: when, whether it was answered, and by which brain (the console's daily figures)."""
+
+    __tablename__ = "chat_turns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(Timestamp, index=True)
+    answered: Mapped[bool]
+    brain: Mapped[str] = mapped_column(String(32))
