@@ -250,6 +250,8 @@ def checked_message(text: str) -> str:
         raise InvalidInputError("请输入问题或要办理的事项", field="message")
     if len(message) > MAX_MESSAGE_CHARS:
         raise InvalidInputError(f"单条消息不能超过 {MAX_MESSAGE_CHARS} 个字，请精简后再发", field="message")
+    if "\x00" in message:
+        raise InvalidInputError("消息中含有不可见的空字符，请删除后再发", field="message")
     return message
 
 

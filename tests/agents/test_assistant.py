@@ -250,7 +250,9 @@ def test_a_conversation_survives_a_restart(bundled_services: ToolServices, tmp_p
     assert len(restarted.assistant.history(first.id)) >= 6
 
 
-@pytest.mark.parametrize(("text", "field"), [("", "message"), ("   ", "message"), ("字" * 2001, "message")])
+@pytest.mark.parametrize(
+    ("text", "field"), [("", "message"), ("   ", "message"), ("字" * 2001, "message"), ("你好\x00", "message")]
+)
 def test_bad_messages_get_a_clear_error(offline_assistant: Assistant, text: str, field: str) -> None:
     with pytest.raises(InvalidInputError) as error:
         offline_assistant.ask(text, conversation_id="bad-input")
