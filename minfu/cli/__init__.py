@@ -145,6 +145,34 @@ def bench_ann_recall(
         raise _fail(error.message) from None
 
 
+@bench_app.command("http")
+def bench_http(
+    sessions: Annotated[int, typer.Option(min=1, max=1000, help="并发会话数")] = 50,
+    seconds: Annotated[float, typer.Option(min=1, help="负载持续秒数")] = 60.0,
+    warmup: Annotated[float, typer.Option(min=0, help="预热秒数（不计入结果）")] = 5.0,
+    probe_turns: Annotated[int, typer.Option(min=0, help="单客户端首事件探测的轮数（0 为不探测）")] = 50,
+    turn_timeout: Annotated[float, typer.Option(min=1, help="每轮超时秒数")] = 60.0,
+    database_url: Annotated[str | None, typer.Option(help="服务使用的数据库；缺省为临时 SQLite 文件")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """在回环地址上启动真实服务，模拟多轮对话的并发会话：吞吐量、错误、首事件/首段文字/整轮延迟与内存。"""
+    from eval.bench_http import HttpBenchOptions
+    from minfu.cli.bench_http import run_bench_http
+
+    options = HttpBenchOptions(
+        sessions=sessions,
+        seconds=seconds,
+        warmup_s=warmup,
+        probe_turns=probe_turns,
+        turn_timeout_s=turn_timeout,
+        database_url=database_url,
+    )
+    try:
+        run_bench_http(options, as_json=as_json)
+    except MinfuError as error:
+        raise _fail(error.message) from None
+
+
 @policies_app.command("match")
 def policies_match(
     profile: Annotated[Path, typer.Option(help="企业画像（JSON）：行业、人数、营收、注册地、成立日期、资质…")],
