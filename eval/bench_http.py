@@ -24,6 +24,7 @@ cache (in the data directory) answers the query embeddings that real, varied que
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import itertools
 import json
 import os
@@ -34,17 +35,18 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from eval.metrics import percentile
 from minfu.errors import ConfigurationError, IndexUnavailableError
 
+T = TypeVar("T")
 STREAM_PATH = "/v1/chat/stream"
 DEV_SITE_KEY = "site_dev"
 KNOWN_EVENTS = frozenset({"conversation", "tool_call", "tool_result", "text", "final", "error"})
@@ -546,7 +548,14 @@ def run_http_benchmark(options: HttpBenchOptions, *, progress: Progress | None =
     ):
         say("正在启动服务并等待就绪…")
         knowledge = service.wait_ready(options.ready_timeout_s)
-        return asyncio.run(_measure(service, options, knowledge, say))
+        return run_coroutine(_measure(service, options, knowledge, say))
+
+
+def run_coroutine(work: Coroutine[Any, Any, T]) -> T:
+    """Run `work` on a fresh event loop in its own thread: the caller's thread may already run one (a notebook,
+    Playwright's sync API in the same test session), where `asyncio.run` refuses to start."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="minfu-bench") as pool:
+        return pool.submit(asyncio.run, work).result()
 
 
 async def _measure(

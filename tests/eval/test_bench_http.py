@@ -4,7 +4,6 @@ Speed is not asserted here: these tests check that the benchmark drives real mul
 goes wrong and reports complete figures. The figures themselves come from running the command on the target machine.
 """
 
-import asyncio
 import json
 import os
 import subprocess
@@ -28,6 +27,7 @@ from eval.bench_http import (
     TurnFailedError,
     demo_token,
     ready_knowledge,
+    run_coroutine,
     run_phase,
     run_probe,
     run_turn,
@@ -81,7 +81,7 @@ class TestAgainstOneService:
 
     def test_concurrent_sessions_hold_conversations_without_errors(self, service: ServiceProcess) -> None:
         token = demo_token(service.base_url)
-        phase = asyncio.run(run_phase(service.base_url, 3, 3.0, token=token, timeout_s=60))
+        phase = run_coroutine(run_phase(service.base_url, 3, 3.0, token=token, timeout_s=60))
         summary = phase.summary()
         assert summary["errors"] == 0, summary["error_kinds"]
         assert summary["turns_completed"] == summary["turns"] >= 3 and summary["throughput_turns_per_s"] > 0
@@ -91,7 +91,7 @@ class TestAgainstOneService:
 
     def test_probe_reuses_the_conversation_across_its_turns(self, service: ServiceProcess) -> None:
         first_conversation = len(CONVERSATIONS[0].turns)
-        probe = asyncio.run(run_probe(service.base_url, first_conversation + 1, timeout_s=60))
+        probe = run_coroutine(run_probe(service.base_url, first_conversation + 1, timeout_s=60))
         ids = [turn.conversation_id for turn in probe.turns]
         assert all(turn.error is None for turn in probe.turns), [turn.error for turn in probe.turns]
         assert len(set(ids[:first_conversation])) == 1 and ids[first_conversation] not in ids[:first_conversation]
@@ -103,7 +103,7 @@ class TestAgainstOneService:
                 turn = Turn("policy", "你好", None, {"X-Site-Key": "site_unknown"})
                 return (await run_turn(client, turn, timeout_s=30)).error
 
-        assert asyncio.run(refused()) == "http_401"
+        assert run_coroutine(refused()) == "http_401"
 
     def test_service_memory_is_read_from_proc(self, service: ServiceProcess) -> None:
         rss = service.rss_mb()
