@@ -5,6 +5,7 @@ Files come from package data (api/static). A portal includes the widget with one
 cached briefly and revalidated by ETag: a new release reaches every portal within minutes, at the cost of a 304.
 The demo page uses the development site (`site_dev`) and its 模拟登录 switch calls `POST /v1/dev/token`, both of
 which exist only in development: elsewhere `/` answers 404 like any unknown path.
+The staff console (`/console`, every environment) holds no secret: staff type their API key into it.
 """
 
 from __future__ import annotations
@@ -76,3 +77,14 @@ def demo_page(request: Request) -> Response:
 def demo_script(request: Request) -> Response:
     _require_development(request)
     return asset_response(request, load_asset("demo.js"), {"Cache-Control": DEMO_CACHE})
+
+
+@router.get("/console", include_in_schema=False)
+def console_page(request: Request) -> Response:
+    headers = {"Cache-Control": DEMO_CACHE, "Content-Security-Policy": DEMO_CSP, "Referrer-Policy": "no-referrer"}
+    return asset_response(request, load_asset("console.html"), headers)
+
+
+@router.get("/console.js", include_in_schema=False)
+def console_script(request: Request) -> Response:
+    return asset_response(request, load_asset("console.js"), {"Cache-Control": DEMO_CACHE})

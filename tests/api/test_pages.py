@@ -89,7 +89,7 @@ def test_demo_page_exists_only_in_development_but_the_widget_everywhere(tmp_path
 HTML_SINKS = ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function", "srcdoc")
 
 
-@pytest.mark.parametrize("name", ["widget.js", "demo.js"])
+@pytest.mark.parametrize("name", ["widget.js", "demo.js", "console.js"])
 def test_scripts_never_parse_text_as_html(name: str) -> None:
     source = (STATIC / name).read_text(encoding="utf-8")
     assert [sink for sink in HTML_SINKS if sink in source] == []
@@ -102,3 +102,28 @@ def test_widget_reads_its_site_key_and_exposes_the_documented_api() -> None:
         assert method in source
     for path in ("/v1/chat/stream", "/v1/chat", "/v1/conversations/", "/v1/feedback"):
         assert path in source
+
+
+@pytest.mark.parametrize("environment", ["development", "test", "production"])
+def test_staff_console_is_served_in_every_environment_without_inline_script(tmp_path: Path, environment: str) -> None:
+    with _client(tmp_path, environment) as client:
+        page = client.get("/console")
+        script = client.get("/console.js")
+    assert page.status_code == 200 and page.headers["content-type"] == "text/html; charset=utf-8"
+    assert page.content == (STATIC / "console.html").read_bytes() and page.headers["cache-control"] == "no-cache"
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", page.text, flags=re.S)
+    assert scripts == [(' src="/console.js"', "")]
+    assert script.status_code == 200 and script.headers["content-type"] == "text/javascript; charset=utf-8"
+    assert script.content == (STATIC / "console.js").read_bytes()
+
+
+def test_console_signs_in_against_the_staff_api_and_keeps_the_key_in_the_tab_only() -> None:
+    page = (STATIC / "console.html").read_text(encoding="utf-8")
+    source = (STATIC / "console.js").read_text(encoding="utf-8")
+    assert '<html lang="zh-CN">' in page and 'type="password"' in page
+    assert "sessionStorage" in source and "localStorage" not in source and "X-API-Key" in source
+    for path in ("/stats", "/handoffs?status=waiting", "/reply", "/claim", "/close", "/suggest", "/curated"):
+        assert path in source
+    assert "采纳" in page and "修改后采纳" in page
