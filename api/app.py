@@ -17,7 +17,7 @@ from api.identity import open_identity
 from api.limits import install_limits
 from api.observability import install_observability
 from api.openapi import install_openapi
-from api.routes import chat, dev, health, pages, search, staff
+from api.routes import admin, chat, dev, health, pages, search, staff
 from api.staff import open_staff_desk
 from knowledge.base import KnowledgeBase
 from knowledge.chunking import Chunker
@@ -59,6 +59,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(search.router, prefix="/v1")
     app.include_router(chat.router, prefix="/v1")
+    app.include_router(admin.router, prefix="/v1")
     staff.install(app)  # /v1/staff: handoff queue, suggestions, curated answers, figures (X-API-Key)
     app.include_router(pages.router)  # /widget.js; the demo portal page / in development
     if settings.environment == "development":

@@ -65,6 +65,27 @@ def after_turn(request: Request, conversation_id: str, reply: Reply) -> None:
         log.exception("turn of conversation %s could not be recorded for the staff desk", conversation_id)
 
 
+ACTING_TOOLS = frozenset(
+    {"start_matter", "supplement_materials", "submit_request", "rate_request", "book_appointment",
+     "register_investment_lead", "handoff_to_human"}
+)  # fmt: skip
+
+
+def audit_tool_actions(request: Request, conversation_id: str, reply: Reply, actor: str) -> None:
+    """Every tool call of the turn that acted on records goes to the audit log (arguments masked, outcome kept)."""
+    desk: StaffDesk = request.app.state.staff
+    for call in reply.tool_calls:
+        if call.name not in ACTING_TOOLS:
+            continue
+        detail = {"conversation_id": conversation_id, "args": call.args, "ok": call.ok}
+        if not call.ok:
+            detail["error"] = (call.result.get("error") or {}).get("code")
+        try:
+            desk.audit.record(actor, f"tool.{call.name}", f"conversation:{conversation_id}", detail)
+        except Exception:
+            log.exception("tool call %s of conversation %s could not be audited", call.name, conversation_id)
+
+
 def handoff_call(reply: Reply) -> ToolCallRecord | None:
     """The turn's successful handoff_to_human call (the model's own, or the user's yes to the offer), if any."""
     return next((call for call in reply.tool_calls if call.name == HANDOFF_TOOL and call.ok), None)

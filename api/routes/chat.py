@@ -24,8 +24,9 @@ from api.deps import EnterpriseDep, EnterpriseRequiredDep, SiteDep
 from api.errors import error_responses
 from api.metrics import record_turn
 from api.ratelimit import rate_limited
-from api.staff import after_turn
+from api.staff import after_turn, audit_tool_actions
 from minfu.errors import MinfuError
+from tools.agent_tools import EnterpriseIdentity
 from tools.agent_tools.views import matter_view, ticket_view
 from tools.store.conversations import ConversationStore
 
@@ -84,7 +85,7 @@ EVENT_STREAM = {  # `schema` is one event, as OpenAPI before 3.2 reads it for te
 def chat(body: ChatRequest, request: Request, site: SiteDep, enterprise: EnterpriseDep) -> dict[str, Any]:
     conversation_id = _open(request, body, site.site_key, enterprise.uscc if enterprise else None)
     reply = _assistant(request).ask(body.message, conversation_id=conversation_id, enterprise=enterprise)
-    _finished(request, conversation_id, reply)
+    _finished(request, conversation_id, reply, _actor(enterprise, site.site_key))
     return reply.public_json()
 
 
@@ -99,7 +100,8 @@ def chat_stream(body: ChatRequest, request: Request, site: SiteDep, enterprise: 
     checked_message(body.message)  # bad input is a 400 before the stream starts, never an event mid-stream
     conversation_id = _open(request, body, site.site_key, enterprise.uscc if enterprise else None)
     turn = _assistant(request).stream(body.message, conversation_id=conversation_id, enterprise=enterprise)
-    events = _events(conversation_id, turn, lambda reply: _finished(request, conversation_id, reply))
+    actor = _actor(enterprise, site.site_key)
+    events = _events(conversation_id, turn, lambda reply: _finished(request, conversation_id, reply, actor))
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     return StreamingResponse(events, media_type="text/event-stream", headers=headers)
 
@@ -152,10 +154,15 @@ def transcript(history: list[Any]) -> list[dict[str, Any]]:
     return shown
 
 
-def _finished(request: Request, conversation_id: str, reply: Reply) -> None:
+def _finished(request: Request, conversation_id: str, reply: Reply, actor: str) -> None:
     _conversations(request).count_turn(conversation_id)
     record_turn(reply)
     after_turn(request, conversation_id, reply)  # the staff desk: daily figures, the handoff queue
+    audit_tool_actions(request, conversation_id, reply, actor)
+
+
+def _actor(enterprise: EnterpriseIdentity | None, site_key: str) -> str:
+    return f"enterprise:{enterprise.uscc}" if enterprise else f"anonymous:{site_key}"
 
 
 def _open(request: Request, body: ChatRequest, site_key: str, uscc: str | None) -> str:
