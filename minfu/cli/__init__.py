@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -45,6 +47,15 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
+@contextmanager
+def _errors_as_messages() -> Iterator[None]:
+    """Our errors end a command with their Chinese message and exit code 2, never a traceback."""
+    try:
+        yield
+    except MinfuError as error:
+        raise _fail(error.message) from None
+
+
 @app.command()
 def ingest(
     paths: Annotated[list[Path] | None, typer.Argument(help="要导入的文件或目录；缺省为内置知识库")] = None,
@@ -56,10 +67,8 @@ def ingest(
     """导入文档：解析、分块、建立词法与向量索引（增量：未变化的分块不会重复计算）。"""
     from minfu.cli.ingest import run_ingest
 
-    try:
+    with _errors_as_messages():
         run_ingest(paths or [], if_missing=if_missing, lexical_only=lexical_only, prune=prune, as_json=as_json)
-    except MinfuError as error:
-        raise _fail(error.message) from None
 
 
 @app.command()
@@ -88,10 +97,8 @@ def search(
         include_history=include_history,
         as_json=as_json,
     )
-    try:
+    with _errors_as_messages():
         run_search(question, queries, options)
-    except MinfuError as error:
-        raise _fail(error.message) from None
 
 
 @eval_app.command("retrieval")
@@ -106,12 +113,10 @@ def eval_retrieval(
     """检索评测：hit@1/3/5/10、MRR@10、nDCG@10 与延迟 p50/p95，多条流水线并排。"""
     from minfu.cli.evaluate import run_retrieval
 
-    try:
+    with _errors_as_messages():
         run_retrieval(
             dataset, corpus=corpus, pipelines=pipeline or ["default"], k=k, embedder=embedder, as_json=as_json
         )
-    except MinfuError as error:
-        raise _fail(error.message) from None
 
 
 @eval_app.command("dialogues")
@@ -123,10 +128,8 @@ def eval_dialogues(
     """多轮对话评测：按场景检查工具调用、回答与结束状态，给出通过率、每轮耗时和编造计数（离线大脑）。"""
     from minfu.cli.dialogues import run_dialogue_eval
 
-    try:
+    with _errors_as_messages():
         run_dialogue_eval(dataset, as_json=as_json, show_failures=show_failures)
-    except MinfuError as error:
-        raise _fail(error.message) from None
 
 
 @bench_app.command("ann-recall")
@@ -139,10 +142,8 @@ def bench_ann_recall(
     """在真实索引上比较 HNSW 近似检索与精确检索：各参数组合的 recall@k 与查询耗时。"""
     from minfu.cli.bench import run_ann_recall
 
-    try:
+    with _errors_as_messages():
         run_ann_recall(queries, k=k)
-    except MinfuError as error:
-        raise _fail(error.message) from None
 
 
 @bench_app.command("http")
@@ -167,10 +168,8 @@ def bench_http(
         turn_timeout_s=turn_timeout,
         database_url=database_url,
     )
-    try:
+    with _errors_as_messages():
         run_bench_http(options, as_json=as_json)
-    except MinfuError as error:
-        raise _fail(error.message) from None
 
 
 @policies_app.command("match")
@@ -188,10 +187,8 @@ def policies_match(
         day = date.fromisoformat(today) if today else date.today()
     except ValueError:
         raise _fail(f"日期格式应为 YYYY-MM-DD：{today}") from None
-    try:
+    with _errors_as_messages():
         run_policy_match(profile, today=day, as_json=as_json)
-    except MinfuError as error:
-        raise _fail(error.message) from None
 
 
 @db_app.command("upgrade")
@@ -199,10 +196,8 @@ def db_upgrade() -> None:
     """把数据库结构升级到最新版本（可重复执行）。"""
     from minfu.cli.matters import run_db_upgrade
 
-    try:
+    with _errors_as_messages():
         typer.echo(f"数据库已是最新版本：{run_db_upgrade()}")
-    except MinfuError as error:
-        raise _fail(error.message) from None
 
 
 @matters_app.command("find")
@@ -213,10 +208,8 @@ def matters_find(
     """列出一家企业的办件。"""
     from minfu.cli.matters import run_matters_list
 
-    try:
+    with _errors_as_messages():
         run_matters_list(enterprise, as_json=as_json)
-    except MinfuError as error:
-        raise _fail(error.message) from None
 
 
 @matters_app.command("show")
@@ -227,10 +220,8 @@ def matters_show(
     """查看一件办件：材料清单与全部经过。"""
     from minfu.cli.matters import run_matters_show
 
-    try:
+    with _errors_as_messages():
         run_matters_show(number, as_json=as_json)
-    except MinfuError as error:
-        raise _fail(error.message) from None
 
 
 @matters_app.command("advance")
@@ -245,10 +236,8 @@ def matters_advance(
     """工作人员推进办件状态，并附给企业的说明。"""
     from minfu.cli.matters import run_matters_advance
 
-    try:
+    with _errors_as_messages():
         run_matters_advance(number, to, note, staff)
-    except MinfuError as error:
-        raise _fail(error.message) from None
 
 
 @app.command()
@@ -261,10 +250,8 @@ def serve(
 
     from minfu.settings import get_settings
 
-    try:
+    with _errors_as_messages():
         settings = get_settings()  # refuses to start without its secrets outside development
-    except MinfuError as error:
-        raise _fail(error.message) from None
     uvicorn.run("api.app:create_app", factory=True, host=host or settings.host, port=port or settings.port)
 
 
@@ -294,11 +281,9 @@ def ask(
     """向智能助手提一个问题（与网页对话走同一条路径）。"""
     from minfu.cli.chat import identity, run_ask
 
-    try:
+    with _errors_as_messages():
         who = identity(enterprise, enterprise_name, contact, phone)
         run_ask(question, who=who, conversation=conversation, brain=brain, as_json=as_json)
-    except MinfuError as error:
-        raise _fail(error.message) from None
 
 
 @app.command()
@@ -313,10 +298,8 @@ def chat(
     """在终端与智能助手对话（政策解答与招商两个智能体，自动切换）。"""
     from minfu.cli.chat import identity, run_chat
 
-    try:
+    with _errors_as_messages():
         run_chat(who=identity(enterprise, enterprise_name, contact, phone), conversation=conversation, brain=brain)
-    except MinfuError as error:
-        raise _fail(error.message) from None
 
 
 # --- identity: API keys, embedding sites, enterprise tokens (minfu/cli/identity.py) ---
@@ -330,10 +313,8 @@ def keys_create(
     """创建 API 密钥：密钥只显示这一次。"""
     from minfu.cli.identity import run_keys_create
 
-    try:
+    with _errors_as_messages():
         run_keys_create(name, role)
-    except MinfuError as error:
-        raise _fail(error.message) from None
 
 
 @keys_app.command("list")
@@ -341,10 +322,8 @@ def keys_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """列出 API 密钥（只显示前缀）。"""
     from minfu.cli.identity import run_keys_list
 
-    try:
+    with _errors_as_messages():
         run_keys_list(as_json=as_json)
-    except MinfuError as error:
-        raise _fail(error.message) from None
 
 
 @keys_app.command("revoke")
@@ -352,10 +331,8 @@ def keys_revoke(prefix: Annotated[str, typer.Argument(help="密钥前缀（keys 
     """吊销 API 密钥：此后使用它的请求一律拒绝。"""
     from minfu.cli.identity import run_keys_revoke
 
-    try:
+    with _errors_as_messages():
         run_keys_revoke(prefix)
-    except MinfuError as error:
-        raise _fail(error.message) from None
 
 
 @sites_app.command("create")
@@ -368,10 +345,8 @@ def sites_create(
     """创建嵌入站点：显示站点标识与门户密钥（门户密钥只显示这一次）。"""
     from minfu.cli.identity import run_sites_create
 
-    try:
+    with _errors_as_messages():
         run_sites_create(name, origin)
-    except MinfuError as error:
-        raise _fail(error.message) from None
 
 
 @sites_app.command("list")
@@ -379,10 +354,8 @@ def sites_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
     """列出嵌入站点及其允许的来源（不显示门户密钥）。"""
     from minfu.cli.identity import run_sites_list
 
-    try:
+    with _errors_as_messages():
         run_sites_list(as_json=as_json)
-    except MinfuError as error:
-        raise _fail(error.message) from None
 
 
 @sites_app.command("disable")
@@ -390,10 +363,8 @@ def sites_disable(site_key: Annotated[str, typer.Argument(help="站点标识（s
     """停用嵌入站点：此后其对话组件请求一律拒绝。"""
     from minfu.cli.identity import run_sites_disable
 
-    try:
+    with _errors_as_messages():
         run_sites_disable(site_key)
-    except MinfuError as error:
-        raise _fail(error.message) from None
 
 
 @token_app.command("issue")
@@ -409,7 +380,5 @@ def token_issue(
     """签发企业身份令牌（如同门户登录后所签）；非开发环境须由环境变量 MINFU_PORTAL_SECRET 提供门户密钥。"""
     from minfu.cli.identity import TokenRequest, run_token_issue
 
-    try:
+    with _errors_as_messages():
         run_token_issue(TokenRequest(site, uscc, name, contact, phone, hours), dev=dev)
-    except MinfuError as error:
-        raise _fail(error.message) from None
