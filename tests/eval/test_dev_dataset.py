@@ -12,7 +12,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 DATASET = REPO / "eval" / "datasets" / "dev_policy_qa.jsonl"
 CORPUS = REPO / "knowledge" / "corpus"
-FIELDS = {"id", "question", "reference_contexts", "category", "source"}
+FIELDS = {"id", "question", "reference_contexts", "category", "source", "reference_answer", "key_points"}
 FOLDER_OF_CATEGORY = {
     "policy_plan": "policies/",
     "national_law": "laws/national/",
