@@ -66,6 +66,7 @@ class ScenarioOutcome:
     turns: list[TurnOutcome]
     failures: list[str]
     invented: list[str]
+    names: dict[str, str] = field(default_factory=dict)  # setup placeholders ({matter}, …) and the numbers they got
 
     @property
     def passed(self) -> bool:
@@ -133,22 +134,34 @@ def fresh_stores(services: ToolServices, database_url: str) -> ToolServices:
 
 
 def run_scenario(scenario: Scenario, services: ToolServices, brain: BaseChatModel) -> ScenarioOutcome:
+    return play_scenario(scenario, services, lambda scoped: Assistant(scoped, brain))
+
+
+def play_scenario(
+    scenario: Scenario,
+    services: ToolServices,
+    make_assistant: Callable[[ToolServices], Assistant],
+    *,
+    conversation_id: str | None = None,
+) -> ScenarioOutcome:
+    """Set the scenario's records up in `services`, then play its turns through the assistant made for them."""
     names = _set_up(scenario, services)
-    assistant = Assistant(services, brain)
+    assistant = make_assistant(services)
+    conversation_id = conversation_id or f"scenario-{scenario.id}"
     who = IDENTITIES.get(scenario.enterprise or "")
     known = set(names.values())
     turns: list[TurnOutcome] = []
     invented: list[str] = []
     for turn in scenario.turns:
         who = _identity(turn, who)
-        text = _fill(turn.user, names)
-        reply = assistant.ask(text, conversation_id=f"scenario-{scenario.id}", enterprise=who)
+        text = fill_placeholders(turn.user, names)
+        reply = assistant.ask(text, conversation_id=conversation_id, enterprise=who)
         known |= set(RECORD_NUMBER.findall(text)) | _numbers_in_results(reply)
         invented += _invented(reply, known)
         turns.append(_checked_turn(turn, text, reply, names))
     failures = [f"第{i + 1}轮：{f}" for i, t in enumerate(turns) for f in t.failures]
     failures += _end_failures(scenario, services)
-    return ScenarioOutcome(scenario.id, scenario.category, turns, failures, invented)
+    return ScenarioOutcome(scenario.id, scenario.category, turns, failures, invented, names)
 
 
 # setup ----------------------------------------------------------------------------------------------------------
@@ -203,7 +216,7 @@ def _identity(turn: DialogueTurn, current: EnterpriseIdentity | None) -> Enterpr
     return None if turn.enterprise == "anonymous" else IDENTITIES[turn.enterprise]
 
 
-def _fill(text: str, names: dict[str, str]) -> str:
+def fill_placeholders(text: str, names: dict[str, str]) -> str:
     for key, value in names.items():
         text = text.replace("{" + key + "}", value)
     return text
@@ -215,8 +228,10 @@ def _checked_turn(turn: DialogueTurn, text: str, reply: Reply, names: dict[str, 
     outcome = TurnOutcome(text, reply.text, calls, reply.agent, reply.timings.get("total_ms", 0.0))
     if turn.tools is not None:
         outcome.failures += _call_failures(turn.tools, reply, names)
-    outcome.failures += [f"回答缺少「{s}」" for s in map(lambda s: _fill(s, names), turn.says) if s not in reply.text]
-    outcome.failures += [f"回答不应包含「{s}」" for s in (_fill(s, names) for s in turn.never_says) if s in reply.text]
+    says = [fill_placeholders(s, names) for s in turn.says]
+    never = [fill_placeholders(s, names) for s in turn.never_says]
+    outcome.failures += [f"回答缺少「{s}」" for s in says if s not in reply.text]
+    outcome.failures += [f"回答不应包含「{s}」" for s in never if s in reply.text]
     cited = [f"{c.get('title', '')}{c.get('article') or ''}" for c in reply.citations]
     outcome.failures += [f"出处缺少「{s}」" for s in turn.cites if not any(s in c for c in cited)]
     if turn.agent and reply.agent != turn.agent:
@@ -233,7 +248,7 @@ def _call_failures(expected: Sequence[ExpectedCall], reply: Reply, names: dict[s
     failures = []
     for want, got in zip(expected, actual, strict=True):
         for key, value in want.args.items():
-            value = _fill(value, names) if isinstance(value, str) else value
+            value = fill_placeholders(value, names) if isinstance(value, str) else value
             if not _same(got.args.get(key), value):
                 failures.append(f"{want.name}.{key} 应为 {value!r}，实际为 {got.args.get(key)!r}")
     return failures

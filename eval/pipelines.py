@@ -60,6 +60,7 @@ class Pipeline:
     chunks: int
     document_ids: frozenset[str]  # documents searchable by default (current versions)
     joined_texts: str  # their chunk texts, squeezed and joined, for reachability (see eval.metrics)
+    catalog: Catalog  # documents and chunks behind the retriever (citations and relevance resolve through it)
     build_seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
 
@@ -224,6 +225,7 @@ def _view(name: str, retriever: Retriever, embedder: str | None, catalog: Catalo
         chunks=len(resolved),
         document_ids=frozenset(document.id for _, document in resolved),
         joined_texts=join_for_reachability(chunk.text for chunk, _ in resolved),
+        catalog=catalog,
         notes=notes,
     )
 

@@ -158,10 +158,11 @@ def _source(dataset: Path, corpus: Path | None, settings: Settings) -> _Source:
     if not load.items:
         shown = "；".join(p.message_zh for p in load.problems[:3])
         raise InvalidInputError(f"数据集 {dataset} 中没有可用的问题{('：' + shown) if shown else ''}", field="dataset")
-    return _Source(load.items, load.problems, _corpus(corpus, settings), None)
+    return _Source(load.items, load.problems, corpus_for(corpus, settings), None)
 
 
-def _corpus(corpus: Path | None, settings: Settings) -> Corpus:
+def corpus_for(corpus: Path | None, settings: Settings) -> Corpus:
+    """The documents at `corpus`, or (None) the bundled corpus over the persistent knowledge base."""
     if corpus is not None:
         if not corpus.exists():
             raise InvalidInputError(f"找不到语料：{corpus}", field="corpus")

@@ -14,7 +14,7 @@ from knowledge.query import QueryExpander
 from knowledge.rerank import CrossEncoderReranker
 from knowledge.retrieval import HybridRetriever
 from knowledge.vectorstore import ChromaVectorIndex, HnswParams
-from minfu.ports import Embedder, Reranker, VectorIndex
+from minfu.ports import Embedder, Reranker, SearchRetriever, VectorIndex
 from minfu.settings import Settings
 
 
@@ -24,7 +24,7 @@ class KnowledgeBase:
     embedder: Embedder
     vector_index: VectorIndex
     lexical_index: ChineseLexicalIndex
-    retriever: HybridRetriever
+    retriever: SearchRetriever
 
     @classmethod
     def open(cls, settings: Settings) -> KnowledgeBase:

@@ -83,5 +83,12 @@ class Retriever(Protocol):
     def retrieve(self, query: str, *, k: int = 5, filters: SearchFilters | None = None) -> list[Hit]: ...
 
 
+class SearchRetriever(Retriever, Protocol):
+    """The knowledge base's retriever: it also says when its latest result was degraded (dense side unavailable)."""
+
+    @property
+    def last_degraded(self) -> str | None: ...
+
+
 class Reranker(Protocol):
     def rerank(self, query: str, hits: Sequence[Hit], k: int) -> list[Hit]: ...

@@ -65,7 +65,8 @@ def plan(turn: Turn, context: Context) -> Step:
 def _fresh(turn: Turn, context: Context) -> Step:
     intent = _effective_intent(turn)
     if turn.guess.evidence.startswith("疑似提示注入") and intent not in ("policy_question", "service_guide"):
-        return Step(text=INJECTION_REFUSED)  # an injection never reaches a tool that acts; a plain question still does
+        # an injection never reaches a tool that acts (a plain question in it still does); declining is not answering
+        return Step(text=INJECTION_REFUSED, answered=False)
     planner = _PLANNERS.get(intent)
     if planner is None:
         return Step(text=f"{OUT_OF_SCOPE}{HUMAN_OFFER}", answered=False)

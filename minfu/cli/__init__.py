@@ -119,6 +119,31 @@ def eval_retrieval(
         )
 
 
+@eval_app.command("run")
+def eval_run(
+    dataset: Annotated[list[Path], typer.Option(help="评测集（JSONL，单轮题目与多轮场景可混排），可多次给出")],
+    brain: Annotated[str, typer.Option(help="offline（无需大模型）或 openai（兼容 OpenAI 的接口）")] = "offline",
+    pipeline: Annotated[list[str] | None, typer.Option(help="default / dense-e5 / naive / lexical，可多次给出")] = None,
+    out: Annotated[Path | None, typer.Option(help="输出目录；缺省为 数据目录/eval/latest")] = None,
+    corpus: Annotated[Path | None, typer.Option(help="语料路径；缺省为内置知识库")] = None,
+    k: Annotated[int, typer.Option(min=1, max=50, help="检索指标看前 k 条")] = 10,
+    embedder: Annotated[str | None, typer.Option(help="替换所有流水线的向量模型（如 hashing，用于快速试跑）")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="每个评测集只跑前 N 题")] = None,
+    fresh: Annotated[bool, typer.Option("--fresh", help="清空输出目录中已有的结果，从头开始")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """回答质量评测：题目与多轮场景走与 API 相同的路径，写出 results.jsonl、summary.json 与 report.html；可中断续跑。"""
+    from eval.run import EvalRunOptions
+    from minfu.cli.eval_run import default_out, run_eval
+
+    with _errors_as_messages():
+        options = EvalRunOptions(
+            datasets=dataset, out=out or default_out(), pipelines=pipeline or ["default"], brain=brain, k=k,
+            corpus=corpus, embedder=embedder, limit=limit, fresh=fresh,
+        )  # fmt: skip
+        run_eval(options, as_json=as_json)
+
+
 @eval_app.command("dialogues")
 def eval_dialogues(
     dataset: Annotated[Path, typer.Option(help="对话场景（JSONL）")] = Path("eval/datasets/dialogues.jsonl"),
@@ -130,6 +155,30 @@ def eval_dialogues(
 
     with _errors_as_messages():
         run_dialogue_eval(dataset, as_json=as_json, show_failures=show_failures)
+
+
+@eval_app.command("compare")
+def eval_compare(
+    baseline: Annotated[Path, typer.Argument(help="基线运行目录 A")],
+    candidate: Annotated[Path, typer.Argument(help="对比运行目录 B")],
+    tolerance: Annotated[float, typer.Option(min=0, help="容差：比率与得分的绝对差，超过才算退步")] = 0.01,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """对比两次评测运行：各流水线整体与分类指标的变化、退步（红色）与变差的条目；有退步时退出码为 1。"""
+    from minfu.cli.compare import run_compare
+
+    with _errors_as_messages():
+        code = run_compare(baseline, candidate, tolerance=tolerance, as_json=as_json)
+    raise typer.Exit(code)
+
+
+@eval_app.command("report")
+def eval_report(run_dir: Annotated[Path, typer.Argument(help="评测运行目录")]) -> None:
+    """为评测运行目录（重新）生成离线单文件报告 report.html。"""
+    from minfu.cli.compare import run_report
+
+    with _errors_as_messages():
+        typer.echo(f"报告已写入：{run_report(run_dir)}")
 
 
 @bench_app.command("ann-recall")
