@@ -14,6 +14,7 @@ from agents.offline import history
 from agents.offline.answer import HUMAN_OFFER
 from agents.offline.forms import Form, advance, start_form
 from agents.offline.intents import looks_like_question, without_injections
+from agents.offline.scope import declined
 from agents.offline.slots import Slots
 from agents.offline.turns import Step, Turn
 from agents.session import SessionInfo
@@ -34,6 +35,8 @@ ASK_FACTS = (
 )
 _REQUEST_CATEGORIES = (("投诉", "投诉"), ("举报", "投诉"), ("建议", "建议"), ("求助", "求助"), ("帮忙", "求助"))
 MIN_FACTS = 2
+# intents about the user's own records or the conversation itself: never declined for a place or a wording
+_TRUSTED = frozenset({"greeting", "handoff_human", "track_matter", "rate_request", "supplement_materials"})
 _BENEFIT = re.compile(r"政策|补贴|扶持|奖励|资助|优惠|享受|申报")
 _MONTHLY = re.compile(r"每月|每个月|一个月|/月|月租")
 
@@ -67,6 +70,8 @@ def _fresh(turn: Turn, context: Context) -> Step:
     if turn.guess.evidence.startswith("疑似提示注入") and intent not in ("policy_question", "service_guide"):
         # an injection never reaches a tool that acts (a plain question in it still does); declining is not answering
         return Step(text=INJECTION_REFUSED, answered=False)
+    if intent not in _TRUSTED and (refusal := declined(turn.text)) is not None:
+        return Step(text=refusal, answered=False)
     planner = _PLANNERS.get(intent)
     if planner is None:
         return Step(text=f"{OUT_OF_SCOPE}{HUMAN_OFFER}", answered=False)
