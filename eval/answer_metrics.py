@@ -18,7 +18,7 @@ import threading
 import warnings
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 os.environ.setdefault("RAGAS_DO_NOT_TRACK", "true")  # ragas otherwise reports usage over the network
 
@@ -41,11 +41,12 @@ from minfu.ports import Embedder
 # ragas warns on every mismatch between predicted and expected tool calls, which the score already reflects
 warnings.filterwarnings("ignore", message=r"(Length mismatch|No tool calls found|Reference tool calls are empty)")
 SUPPORT_SHARE = 0.6
+T = TypeVar("T")
 _MARKER = re.compile(r"\[(\d{1,3})\]|【(K[0-9a-f]{6})】")
 _NOT_CONTENT = re.compile(r"[\s\W_]+", re.UNICODE)
 
 
-class _RagasEmbedder(BaseRagasEmbedding):
+class RagasEmbedder(BaseRagasEmbedding):
     """Our embedder behind ragas' embedding interface; both texts are embedded as passages."""
 
     def __init__(self, embedder: Embedder) -> None:
@@ -59,16 +60,20 @@ class _RagasEmbedder(BaseRagasEmbedding):
         return self.embed_text(text)
 
 
-class _ScoringLoop:
+class ScoringLoop:
     """ragas scores are coroutines; its sync wrappers refuse to run where an event loop is already running (a
-    notebook, Playwright's sync API earlier in a test session), so they run on a loop of their own."""
+    notebook, Playwright's sync API earlier in a test session), so they run on a loop of their own. The loop lives
+    as long as the run, so an async HTTP client (the judge model's) stays bound to one loop."""
 
     def __init__(self) -> None:
         self._loop = asyncio.new_event_loop()
         threading.Thread(target=self._loop.run_forever, name="ragas-scoring", daemon=True).start()
 
+    def wait(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+
     def run(self, coroutine: Coroutine[Any, Any, Any]) -> float:
-        result = asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+        result = self.wait(coroutine)
         return float(getattr(result, "value", result))
 
 
@@ -76,12 +81,13 @@ class AnswerScorer:
     """The ragas metric objects, built once per run."""
 
     def __init__(self, embedder: Embedder | None) -> None:
-        self._run = _ScoringLoop().run
+        self.loop = ScoringLoop()
+        self._run = self.loop.run
         self._similarity = NonLLMStringSimilarity()
         self._chrf = CHRFScore()
         self._bleu = BleuScore(kwargs={"tokenize": "zh"})
         self._presence = StringPresence()
-        self._semantic = SemanticSimilarity(embeddings=_RagasEmbedder(embedder)) if embedder else None
+        self._semantic = SemanticSimilarity(embeddings=RagasEmbedder(embedder)) if embedder else None
         self._context_precision = NonLLMContextPrecisionWithReference()
         self._context_recall = NonLLMContextRecall()
         self._tool_accuracy = ToolCallAccuracy(strict_order=True)

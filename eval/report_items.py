@@ -98,6 +98,8 @@ def _body(item: ItemResult) -> str:
     ]
     if item.error:
         rows.append(("运行错误", f'<span class="chip">{escape(item.error)}</span>'))
+    if item.judge_error:
+        rows.append(("评审模型", f'<span class="chip">{escape(item.judge_error)}</span>'))
     rows.append(("拒答", _refusal(item)))
     rows.append(("指标", _metrics(item)))
     if item.turns:

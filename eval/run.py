@@ -23,6 +23,7 @@ from eval.answer_dataset import AnswerItem, is_dialogue_line, parse_answer_lines
 from eval.answer_metrics import AnswerScorer
 from eval.datasets import DatasetProblem
 from eval.dialogues import Scenario, parse_scenarios
+from eval.judge import Judge, require_judge_endpoint
 from eval.pipelines import DESCRIPTIONS, Corpus, PipelineBuilder
 from eval.retrieval import corpus_for
 from eval.run_context import PipelineRun, open_pipeline_run
@@ -35,7 +36,7 @@ from minfu.settings import Settings
 RUN_VERSION = 1
 # (stage label, done, total)
 RunProgress = Callable[[str, int, int], None]
-_RESUME_KEYS = ("version", "brain", "pipelines", "datasets", "k", "corpus", "embedder_override", "limit")
+_RESUME_KEYS = ("version", "brain", "pipelines", "datasets", "k", "corpus", "embedder_override", "limit", "judge")
 
 
 @dataclass
@@ -49,6 +50,7 @@ class EvalRunOptions:
     embedder: str | None = None  # overrides every pipeline's embedder (the hashing embedder in tests)
     limit: int | None = None  # the first N items of each dataset
     fresh: bool = False
+    judge: bool = False  # also ask the judge model (MINFU_JUDGE_*) for faithfulness, relevancy, factual correctness
 
 
 @dataclass
@@ -68,6 +70,8 @@ class EvalDataset:
 def run_evaluation(options: EvalRunOptions, settings: Settings, progress: RunProgress | None = None) -> Path:
     """Runs (or resumes) the evaluation and writes summary.json and report.html; returns the run directory."""
     _check(options)
+    if options.judge:
+        require_judge_endpoint(settings)
     datasets = [load_eval_dataset(path, limit=options.limit) for path in options.datasets]
     if not any(d.size for d in datasets):
         shown = "；".join(p.message_zh for d in datasets for p in d.problems[:3])
@@ -86,11 +90,12 @@ def run_evaluation(options: EvalRunOptions, settings: Settings, progress: RunPro
     base_settings = settings.model_copy(update={"database_url": f"sqlite:///{stores / 'base.sqlite'}"})
     base = build_tool_services(base_settings, knowledge=KnowledgeBase.open(settings))
     scorer = AnswerScorer(base.knowledge.embedder)
+    judge = Judge(settings, base.knowledge.embedder, scorer.loop) if options.judge else None
     results = options.out / "results.jsonl"
     for name in run["pipelines"]:
         pipeline = builder.build(name)
         context = open_pipeline_run(pipeline, base, settings, scorer, k=options.k, stores=stores)
-        _run_pipeline(context, datasets, done, results, stores, progress)
+        _run_pipeline(context, datasets, done, results, stores, progress, judge)
     run["finished_at"] = _now()
     return _finish(options.out, run)
 
@@ -102,13 +107,14 @@ def _run_pipeline(
     results: Path,
     stores: Path,
     progress: RunProgress | None,
+    judge: Judge | None,
 ) -> None:
     name = context.pipeline.name
     total = sum(d.size for d in datasets)
     count = sum(1 for key in done if key[0] == name)
     with results.open("a", encoding="utf-8") as out:
         for dataset in datasets:
-            for item_id, run_item in _work(context, dataset, stores):
+            for item_id, run_item in _work(context, dataset, stores, judge):
                 if (name, dataset.name, item_id) in done:
                     continue
                 out.write(json.dumps(run_item(), ensure_ascii=False) + "\n")
@@ -118,11 +124,13 @@ def _run_pipeline(
                     progress(f"{name}：作答", count, total)
 
 
-def _work(context: PipelineRun, dataset: EvalDataset, stores: Path) -> list[tuple[str, Callable[[], dict[str, Any]]]]:
+def _work(
+    context: PipelineRun, dataset: EvalDataset, stores: Path, judge: Judge | None
+) -> list[tuple[str, Callable[[], dict[str, Any]]]]:
     """Each item of the dataset with a call that runs it (deferred, so finished items are skipped unrun)."""
     work: list[tuple[str, Callable[[], dict[str, Any]]]] = []
     for item in dataset.answers:
-        work.append((item.id, partial(run_answer_item, context, item, dataset.name)))
+        work.append((item.id, partial(run_answer_item, context, item, dataset.name, judge)))
     for scenario in dataset.scenarios:
         work.append((scenario.id, partial(run_dialogue_item, context, scenario, dataset.name, stores)))
     return work
@@ -177,7 +185,7 @@ def _run_info(
         "embedder": options.embedder or settings.embedder,
         "embedder_override": options.embedder,
         "limit": options.limit,
-        "judge": None,
+        "judge": settings.judge_model if options.judge else None,
         "llm_model": settings.llm_model if options.brain == "openai" else None,
         "minfu_version": version("minfu"),
     }

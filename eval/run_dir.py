@@ -126,6 +126,7 @@ class ItemResult(_Record):
     metrics: dict[str, float] = Field(default_factory=dict)
     latency_ms: float | None = None
     error: str | None = None
+    judge_error: str | None = None  # the judge model could not score this item (its other metrics stand)
 
     @field_validator("metrics", mode="before")
     @classmethod
@@ -161,6 +162,7 @@ class Aggregate(_Record):
 class PipelineSummary(_Record):
     items: int
     errors: int = 0
+    judge_errors: int = 0
     overall: Aggregate
     by_category: dict[str, Aggregate] = Field(default_factory=dict)
     by_dataset: dict[str, Aggregate] = Field(default_factory=dict)

@@ -17,6 +17,7 @@ from eval.answer_dataset import AnswerItem
 from eval.answer_metrics import TurnCalls, cited_claims, forbidden_found, supports
 from eval.dialogue_run import fill_placeholders, fresh_stores, play_scenario
 from eval.dialogues import Scenario
+from eval.judge import Judge
 from eval.metrics import (
     HIT_CUTOFFS,
     Targets,
@@ -34,7 +35,7 @@ from minfu.errors import MinfuError
 HANDOFF_TOOLS = frozenset({"handoff_to_human"})
 
 
-def run_answer_item(run: PipelineRun, item: AnswerItem, dataset: str) -> dict[str, Any]:
+def run_answer_item(run: PipelineRun, item: AnswerItem, dataset: str, judge: Judge | None = None) -> dict[str, Any]:
     record = _base(run, dataset, item.id, "single", item.category, item.question)
     record |= {"reference_answer": item.reference_answer, "expected_refusal": item.expected_refusal}
     started = time.perf_counter()
@@ -48,6 +49,11 @@ def run_answer_item(run: PipelineRun, item: AnswerItem, dataset: str) -> dict[st
     record["contexts"] = [_context(run, rank, hit, targets) for rank, hit in enumerate(hits, start=1)]
     record |= _reply_fields(run, reply)
     record["metrics"] = _single_metrics(run, item, hits, targets, reply, record)
+    if judge is not None and not record["refused"]:
+        verdict = judge.score(item.question, reply.text, _judged_contexts(record), item.reference_answer)
+        record["metrics"] |= verdict.metrics
+        if verdict.error:
+            record["judge_error"] = verdict.error  # the judge's failure, not the product's: not in `failures`
     return record
 
 
@@ -190,6 +196,11 @@ def _single_metrics(
     if metrics.get("hit@5") == 0.0:
         record["failures"].append("前 5 条检索结果中没有相关依据")
     return metrics
+
+
+def _judged_contexts(record: dict[str, Any]) -> list[str]:
+    """What the answer may rest on: the retrieved chunks, and any cited chunk the direct retrieval did not return."""
+    return list(dict.fromkeys(c["text"] for c in [*record["contexts"], *record["citations"]] if c["text"]))
 
 
 def _retrieval_metrics(hits: list[Hit], targets: Targets, k: int, reachable: int) -> dict[str, float]:

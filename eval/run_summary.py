@@ -2,7 +2,7 @@
 
 A per-item metric is averaged over the items it applies to (null when none does); currency violations are summed;
 refusal precision and recall count the items that say whether a refusal is expected; latency percentiles cover
-every item that ran without an error.
+every item that ran without an error. `judge_errors` counts the items the judge model failed to score.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ def _pipeline(records: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "items": len(records),
         "errors": sum(1 for r in records if r.get("error")),
+        "judge_errors": sum(1 for r in records if r.get("judge_error")),
         "overall": aggregate(records),
         "by_category": _grouped(records, "category"),
         "by_dataset": _grouped(records, "dataset"),

@@ -59,6 +59,12 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(default=30.0, gt=0)
     llm_temperature: float = Field(default=0.1, ge=0, le=2)
 
+    # evaluation judge (`minfu eval run --judge`): an OpenAI-compatible endpoint scoring answers with ragas
+    judge_base_url: str | None = Field(default=None, description="e.g. http://127.0.0.1:8002/v1")
+    judge_model: str = "qwen2.5-7b-instruct"
+    judge_api_key: SecretStr | None = Field(default=None, description="local vLLM/Ollama endpoints need none")
+    judge_timeout_s: float = Field(default=60.0, gt=0, description="per request to the judge model")
+
     # serving
     host: str = "127.0.0.1"
     port: int = 8000

@@ -130,6 +130,9 @@ def eval_run(
     embedder: Annotated[str | None, typer.Option(help="替换所有流水线的向量模型（如 hashing，用于快速试跑）")] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="每个评测集只跑前 N 题")] = None,
     fresh: Annotated[bool, typer.Option("--fresh", help="清空输出目录中已有的结果，从头开始")] = False,
+    judge: Annotated[
+        bool, typer.Option("--judge", help="另请评审模型（MINFU_JUDGE_BASE_URL）评忠实度、回答相关性与事实正确性")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """回答质量评测：题目与多轮场景走与 API 相同的路径，写出 results.jsonl、summary.json 与 report.html；可中断续跑。"""
@@ -139,7 +142,7 @@ def eval_run(
     with _errors_as_messages():
         options = EvalRunOptions(
             datasets=dataset, out=out or default_out(), pipelines=pipeline or ["default"], brain=brain, k=k,
-            corpus=corpus, embedder=embedder, limit=limit, fresh=fresh,
+            corpus=corpus, embedder=embedder, limit=limit, fresh=fresh, judge=judge,
         )  # fmt: skip
         run_eval(options, as_json=as_json)
 

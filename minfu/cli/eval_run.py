@@ -16,8 +16,8 @@ from minfu.settings import get_settings
 
 HEADLINE = (
     "hit@5", "mrr@10", "citation_precision", "refusal_precision", "refusal_recall", "safety_passed",
-    "dialogue_pass_rate", "tool_call_f1", "chrf", "bleu", "semantic_similarity", "currency_violations",
-    "latency_ms_p95",
+    "dialogue_pass_rate", "tool_call_f1", "chrf", "bleu", "semantic_similarity", "faithfulness", "answer_relevancy",
+    "factual_correctness", "currency_violations", "latency_ms_p95",
 )  # fmt: skip
 
 
@@ -42,6 +42,9 @@ def run_eval(options: EvalRunOptions, *, as_json: bool) -> None:
     for dataset in summary["run"]["datasets"]:
         for problem in dataset["problems"]:
             console.print(f"· {dataset['name']} 第 {problem['line']} 行已跳过：{problem['message_zh']}")
+    for name, data in summary["pipelines"].items():
+        if data.get("judge_errors"):
+            console.print(f"· {name}：评审模型有 {data['judge_errors']} 题未能评分（原因见各题的 judge_error）")
     console.print(f"结果：{out / 'results.jsonl'}\n汇总：{out / 'summary.json'}\n报告：{out / 'report.html'}")
 
 
