@@ -5,11 +5,11 @@ No chat model is involved. The composer never rewrites legal text; it only choos
 Evidence (measured on the question's content bigrams, i.e. character bigrams without question words):
 - a hit's *coverage* is the share of the question's bigrams found in the hit's title, heading path and text (a
   bigram of an everyday word also counts when an official term it stands for is there: 辞职 → 解除劳动合同);
-- evidence is strong when some usable hit has coverage >= `min_evidence` (default 0.5), or coverage >=
-  AGREED_FACTOR * min_evidence (0.35) and both retrievers agreed on it (Hit.why holds "dense+lexical agree") or,
+- evidence is strong when some usable hit has coverage >= `min_evidence` (default 0.4), or coverage >=
+  AGREED_FACTOR * min_evidence (0.24) and both retrievers agreed on it (Hit.why holds "dense+lexical agree") or,
   with the dense index unavailable, it is the lexical index's first hit,
   or the question names an article (第九条) that a hit of a title named in the question carries;
-- the best quotable sentence must cover >= MIN_BEST_SENTENCE (0.35) of the question; every other quoted sentence
+- the best quotable sentence must cover >= MIN_BEST_SENTENCE (0.25) of the question; every other quoted sentence
   >= max(MIN_SENTENCE_OVERLAP 0.1, RELATIVE_OVERLAP 0.5 * best). A named article (第八条 of a title in the question)
   narrows the evidence to that article and lifts the sentence limits. Weak evidence or no eligible sentence gives
   an "I don't know" answer (grounded=False) naming up to 3 nearest titles and offering a human.
@@ -33,10 +33,10 @@ from knowledge.query import QueryExpander
 from knowledge.retrieval import AGREE, DENSE_UNAVAILABLE
 from minfu.domain import Hit, Validity
 
-DEFAULT_MIN_EVIDENCE = 0.5
-AGREED_FACTOR = 0.7  # both retrievers agreeing lowers the coverage needed to 0.7 * min_evidence
+DEFAULT_MIN_EVIDENCE = 0.4
+AGREED_FACTOR = 0.6  # both retrievers agreeing lowers the coverage needed to 0.6 * min_evidence
 MIN_SENTENCE_OVERLAP = 0.1
-MIN_BEST_SENTENCE = 0.35  # the best quotable sentence must itself cover this share of the question (probed on fixtures)
+MIN_BEST_SENTENCE = 0.25  # the best quotable sentence must itself cover this share of the question
 RELATIVE_OVERLAP = 0.5  # every other quoted sentence covers at least half of what the best one covers
 MIN_SENTENCE_CHARS = 8  # word characters (CJK, letters, digits) a sentence needs to be worth quoting
 RANK_WEIGHT = 0.15  # sentence score = overlap + 0.5 * hit coverage + RANK_WEIGHT / hit rank

@@ -157,10 +157,10 @@ def test_no_hits() -> None:
 
 def test_coverage_alone_is_not_enough_without_agreement() -> None:
     hits = [hit(PAYMENT, ART9, agree=False)]
-    question = "中小企业支付款项的期限和违约金利率是多少"  # about 0.4 coverage: enough only when retrievers agree
-    assert compose_answer(question, hits).reason == "weak_evidence"
-    assert compose_answer(question, [hit(PAYMENT, ART9, agree=True)]).grounded
-    assert compose_answer(question, hits, min_evidence=0.3).grounded
+    question = "中小企业支付款项的期限和违约金利率是多少"  # about 0.4 coverage: below 0.5, enough when retrievers agree
+    assert compose_answer(question, hits, min_evidence=0.5).reason == "weak_evidence"
+    assert compose_answer(question, [hit(PAYMENT, ART9, agree=True)], min_evidence=0.5).grounded
+    assert compose_answer(question, hits).grounded  # the default bar (0.4) takes it
 
 
 def test_injection_in_a_chunk_is_never_copied() -> None:
@@ -231,7 +231,9 @@ def test_end_to_end_history_never_current(kb: KnowledgeBase) -> None:
     assert all(c.validity is not Validity.CURRENT for c in compose_answer(question, old).citations)
 
 
-@pytest.mark.parametrize("question", ["火星移民签证怎么办理", "闵行区奶茶店怎么办营业执照", "今天天气怎么样"])
+# (a how-to such as "闵行区奶茶店怎么办营业执照" is answered from the service guide before the composer is asked; here it
+# would now quote the 开店一件事 reform, which the evaluation counts as a fair policy answer)
+@pytest.mark.parametrize("question", ["火星移民签证怎么办理", "2027年北极科考补贴标准", "今天天气怎么样"])
 def test_end_to_end_weak(kb: KnowledgeBase, question: str) -> None:
     answer = compose_answer(question, kb.retriever.retrieve(question, k=5))
     assert not answer.grounded and answer.citations == () and 1 <= len(answer.related) <= 3
