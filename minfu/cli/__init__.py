@@ -26,7 +26,7 @@ for _name, _value in (
 app = typer.Typer(help="闵服 minfu：政务智能体平台命令行", no_args_is_help=True, pretty_exceptions_enable=False)
 eval_app = typer.Typer(help="评测：检索与回答质量", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
-bench_app = typer.Typer(help="性能与质量基准", no_args_is_help=True)
+bench_app = typer.Typer(help="性能与质量基准：不带子命令时运行整套基准（导入、检索、对话、HTTP、内存）")
 app.add_typer(bench_app, name="bench")
 policies_app = typer.Typer(help="惠企政策：匹配与查询", no_args_is_help=True)
 app.add_typer(policies_app, name="policies")
@@ -182,6 +182,48 @@ def eval_report(run_dir: Annotated[Path, typer.Argument(help="评测运行目录
 
     with _errors_as_messages():
         typer.echo(f"报告已写入：{run_report(run_dir)}")
+
+
+@bench_app.callback(invoke_without_command=True)
+def bench(
+    ctx: typer.Context,
+    only: Annotated[str | None, typer.Option(help="只运行这些项目，逗号分隔：ingest,search,chat,http,memory")] = None,
+    sizes: Annotated[str | None, typer.Option(help="检索规模（分块数），逗号分隔")] = "1000,10000,100000",
+    embedder: Annotated[str, typer.Option(help="导入与检索规模测试的向量模型：hashing（384 维，快）或 e5")] = "hashing",
+    seconds: Annotated[float, typer.Option(min=1, help="HTTP 与内存负载的秒数")] = 30.0,
+    concurrency: Annotated[int, typer.Option(min=1, max=1000, help="HTTP 与内存负载的并发会话数")] = 20,
+    ingest_limit: Annotated[
+        int | None, typer.Option(min=1, help="导入测试最多向量化多少个分块（抽样；e5 缺省 300）")
+    ] = None,
+    rounds: Annotated[int, typer.Option(min=1, max=100, help="每个检索规模测量几轮问题")] = 3,
+    queries: Annotated[Path, typer.Option(help="问题文件（JSONL，含 question 字段）")] = Path(
+        "eval/datasets/dev_policy_qa.jsonl"
+    ),
+    dialogues: Annotated[Path, typer.Option(help="多轮对话场景（JSONL）")] = Path("eval/datasets/dialogues.jsonl"),
+    matters: Annotated[Path, typer.Option(help="广东政务服务事项（JSONL），用于扩充检索规模")] = Path(
+        "../shared/corpus/service_matters_guangdong/matters.jsonl"
+    ),
+    service_index: Annotated[
+        str, typer.Option(help="对话/HTTP/内存所用索引：auto（默认索引完整时用它）或 temporary（临时哈希索引）")
+    ] = "auto",
+    as_json: Annotated[bool, typer.Option("--json", help="输出一个 JSON 文档")] = False,
+) -> None:
+    """不带子命令：运行整套基准并给出数字（不判定通过与否）；子命令见下。"""
+    if ctx.invoked_subcommand is not None:
+        return
+    from eval.bench.suite import SuiteOptions, check_embedder, check_index_choice, parse_sections, parse_sizes
+    from minfu.cli.bench_suite import run_bench_suite, section_errors
+
+    with _errors_as_messages():
+        options = SuiteOptions(
+            sections=parse_sections(only), sizes=parse_sizes(sizes), embedder=check_embedder(embedder),
+            seconds=seconds, concurrency=concurrency, ingest_limit=ingest_limit, rounds=rounds, queries=queries,
+            dialogues=dialogues, matters=matters, service_index=check_index_choice(service_index),
+        )  # fmt: skip
+        report = run_bench_suite(options, as_json=as_json)
+    failed = section_errors(report)
+    if failed:
+        raise _fail("以下项目未能完成：" + "、".join(failed))
 
 
 @bench_app.command("ann-recall")

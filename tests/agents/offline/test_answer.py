@@ -231,8 +231,8 @@ def test_end_to_end_history_never_current(kb: KnowledgeBase) -> None:
     assert all(c.validity is not Validity.CURRENT for c in compose_answer(question, old).citations)
 
 
-# (a how-to such as "闵行区奶茶店怎么办营业执照" is answered from the service guide before the composer is asked; here it
-# would now quote the 开店一件事 reform, which the evaluation counts as a fair policy answer)
+# (a how-to such as "闵行区奶茶店怎么办营业执照" is answered from the service guide before the composer is asked;
+# here it would now quote the 开店一件事 reform, which the evaluation counts as a fair policy answer)
 @pytest.mark.parametrize("question", ["火星移民签证怎么办理", "2027年北极科考补贴标准", "今天天气怎么样"])
 def test_end_to_end_weak(kb: KnowledgeBase, question: str) -> None:
     answer = compose_answer(question, kb.retriever.retrieve(question, k=5))

@@ -9,7 +9,11 @@ from agents.offline.scope import EVASION, declined
 
 @pytest.mark.parametrize(
     "text",
-    ["北京的公司给员工交社保，今年缴费基数下限是多少啊？", "成都的个体户是不是可以核定征收？", "广东省的高企认定奖励多少"],
+    [
+        "北京的公司给员工交社保，今年缴费基数下限是多少啊？",
+        "成都的个体户是不是可以核定征收？",
+        "广东省的高企认定奖励多少",
+    ],
 )
 def test_another_regions_rules_are_declined_naming_the_region(text: str) -> None:
     reply = declined(text)
