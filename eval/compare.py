@@ -118,26 +118,31 @@ def compare_runs(baseline: Run, candidate: Run, *, tolerance: float = 0.01) -> C
 
 def _compare_pipeline(name: str, a: PipelineSummary, b: PipelineSummary, tolerance: float) -> PipelineComparison:
     by_category = {
-        category: compare_aggregates(a.by_category[category], b.by_category[category], tolerance)
+        # a category holds a handful of items: its latency is shown, but only the overall latency is judged
+        category: compare_aggregates(a.by_category[category], b.by_category[category], tolerance, timing=False)
         for category in sorted(a.by_category)
         if category in b.by_category
     }
     return PipelineComparison(name, compare_aggregates(a.overall, b.overall, tolerance), by_category)
 
 
-def compare_aggregates(before: Aggregate, after: Aggregate, tolerance: float) -> tuple[MetricChange, ...]:
-    """Every metric either side has a value for, in catalog order (metrics the catalog does not know last)."""
+def compare_aggregates(
+    before: Aggregate, after: Aggregate, tolerance: float, *, timing: bool = True
+) -> tuple[MetricChange, ...]:
+    """Every metric either side has a value for, in catalog order (metrics the catalog does not know last);
+    with `timing` off, latency changes are listed but never counted as a regression or an improvement."""
     names = [name for name in METRICS if before.value(name) is not None or after.value(name) is not None]
     names += sorted(
         name
         for name in {*before.metrics, *after.metrics}
         if name not in METRICS and (before.value(name) is not None or after.value(name) is not None)
     )
-    return tuple(_change(name, before.value(name), after.value(name), tolerance) for name in names)
+    return tuple(_change(name, before.value(name), after.value(name), tolerance, timing) for name in names)
 
 
-def _change(name: str, before: float | None, after: float | None, tolerance: float) -> MetricChange:
-    if before is None or after is None:
+def _change(name: str, before: float | None, after: float | None, tolerance: float, timing: bool) -> MetricChange:
+    judged = timing or METRICS[name].scale != "ms" if name in METRICS else True
+    if before is None or after is None or not judged:
         return MetricChange(name, before, after, regressed=False, improved=False)
     regressed = is_worse(name, before, after, tolerance=tolerance)
     improved = is_worse(name, after, before, tolerance=tolerance)

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from eval.compare import Comparison, compare_runs
-from eval.run_dir import load_run
+from eval.compare import Comparison, compare_aggregates, compare_runs
+from eval.run_dir import Aggregate, load_run
 from minfu.cli import app
 from minfu.errors import InvalidInputError
 from tests.eval.run_fixture import changed, standard_items, write_run
@@ -106,3 +106,12 @@ def test_runs_without_a_shared_pipeline_or_a_directory_are_errors(tmp_path: Path
         compare_runs(load_run(a), load_run(b))
     result = runner.invoke(app, ["eval", "compare", str(a), str(tmp_path / "missing")])
     assert result.exit_code == 2 and "找不到评测运行目录" in result.output
+
+
+def test_a_category_latency_is_shown_but_only_the_overall_latency_is_judged() -> None:
+    before = Aggregate.model_validate({"items": 2, "hit@5": 1.0, "latency_ms_p95": 100.0})
+    after = Aggregate.model_validate({"items": 2, "hit@5": 0.5, "latency_ms_p95": 200.0})
+    overall = {c.metric: c.regressed for c in compare_aggregates(before, after, 0.01)}
+    category = {c.metric: c.regressed for c in compare_aggregates(before, after, 0.01, timing=False)}
+    assert overall == {"hit@5": True, "latency_ms_p95": True}
+    assert category == {"hit@5": True, "latency_ms_p95": False}
