@@ -26,6 +26,9 @@ CREATE INDEX IF NOT EXISTS chunks_by_document ON chunks(document_id);
 """
 
 
+ADMITTED_CACHE_SIZE = 64
+
+
 class Catalog:
     def __init__(self, path: Path | None = None) -> None:
         if path is not None:
@@ -37,6 +40,10 @@ class Catalog:
         self._documents: dict[str, Document] = {}
         self._chunks: dict[str, Chunk] = {}
         self._by_document: dict[str, list[str]] = {}
+        # admitted chunk ids per (filters, day): every search asks the same few questions, and at 100k chunks
+        # building the set costs more than the search; every write starts a new generation
+        self._generation = 0
+        self._admitted: dict[tuple[SearchFilters, date], tuple[int, frozenset[str] | None]] = {}
         self._load()
 
     # reading -----------------------------------------------------------------------------------------
@@ -68,6 +75,18 @@ class Catalog:
 
     def admitted_chunk_ids(self, filters: SearchFilters, today: date) -> frozenset[str] | None:
         """The chunk ids the filters let through, or None when they let everything through."""
+        key, generation = (filters, today), self._generation
+        cached = self._admitted.get(key)
+        if cached is not None and cached[0] == generation:
+            return cached[1]
+        if len(self._admitted) >= ADMITTED_CACHE_SIZE:
+            self._admitted.clear()
+        admitted = self._compute_admitted(filters, today)
+        # stored under the generation it was computed from: a write meanwhile makes it stale, never wrong
+        self._admitted[key] = (generation, admitted)
+        return admitted
+
+    def _compute_admitted(self, filters: SearchFilters, today: date) -> frozenset[str] | None:
         admitted = [doc_id for doc_id, doc in self._documents.items() if filters.admits(doc, today)]
         if len(admitted) == len(self._documents):
             return None
@@ -95,6 +114,7 @@ class Catalog:
         for document in documents:
             if document.id in self._documents:
                 self._documents[document.id] = document
+        self._generation += 1  # after the change: a set computed meanwhile is stale, never kept as current
 
     def remove(self, document_id: str) -> None:
         with self._lock, self._db:
@@ -114,11 +134,13 @@ class Catalog:
         self._documents.pop(document_id, None)
         for chunk_id in self._by_document.pop(document_id, []):
             self._chunks.pop(chunk_id, None)
+        self._generation += 1
 
     def _remember(self, document: Document, chunks: Sequence[Chunk]) -> None:
         self._documents[document.id] = document
         self._by_document[document.id] = [c.id for c in chunks]
         self._chunks.update((c.id, c) for c in chunks)
+        self._generation += 1
 
     def _load(self) -> None:
         with self._lock:

@@ -61,6 +61,23 @@ def test_admitted_chunk_ids_is_none_when_everything_passes_and_filters_otherwise
     ) == frozenset({"plan#0"})
 
 
+def test_admitted_chunk_ids_follow_every_write_although_they_are_cached():
+    catalog = Catalog(None)
+    today = date(2026, 11, 27)
+    catalog.put(_doc("old"), _chunks("old", 1))
+    catalog.put(_doc("plan", expires_on=date(2020, 1, 1)), _chunks("plan", 1))
+    current = SearchFilters()
+    assert catalog.admitted_chunk_ids(current, today) == frozenset({"old#0"})
+    assert catalog.admitted_chunk_ids(current, today) is catalog.admitted_chunk_ids(current, today)  # cached
+    catalog.put(_doc("new", supersedes=("old",)), _chunks("new", 1))
+    assert catalog.admitted_chunk_ids(current, today) == frozenset({"old#0", "new#0"})
+    catalog.update_documents([_doc("old", superseded_by="new")])
+    assert catalog.admitted_chunk_ids(current, today) == frozenset({"new#0"})
+    catalog.remove("new")
+    assert catalog.admitted_chunk_ids(current, today) == frozenset()
+    assert catalog.admitted_chunk_ids(current, date(2019, 1, 1)) == frozenset({"plan#0"})  # another day, another set
+
+
 def test_update_documents_rewrites_metadata_only(tmp_path):
     catalog = Catalog(tmp_path / "c.sqlite")
     catalog.put(_doc("old"), _chunks("old", 2))
