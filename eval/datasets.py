@@ -10,10 +10,10 @@ A bad line is reported as a `DatasetProblem` naming its line number and field; t
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from eval.metrics import squeeze
 from minfu.errors import InvalidInputError
@@ -41,97 +41,118 @@ class DatasetLoad:
     problems: list[DatasetProblem]
 
 
-class _LineError(Exception):
+class LineError(Exception):
+    """A dataset line that cannot be used: the field at fault (None for the whole line) and why, in Chinese."""
+
     def __init__(self, field: str | None, message: str) -> None:
         super().__init__(message)
         self.field = field
         self.message = message
 
 
-def load_retrieval_dataset(path: Path) -> DatasetLoad:
-    """Reads a JSONL dataset; a missing or unreadable file is an InvalidInputError, a bad line a DatasetProblem."""
+class _Identified(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+ItemT = TypeVar("ItemT", bound=_Identified)
+
+
+def read_dataset(path: Path) -> bytes:
+    """The file's bytes; a missing or unreadable file is an InvalidInputError naming it."""
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise InvalidInputError(f"无法读取评测数据集 {path}：{exc.strerror or exc}", field="dataset") from exc
-    return parse_retrieval_lines(raw.splitlines())
+
+
+def load_retrieval_dataset(path: Path) -> DatasetLoad:
+    """Reads a JSONL dataset; a missing or unreadable file is an InvalidInputError, a bad line a DatasetProblem."""
+    return parse_retrieval_lines(read_dataset(path).splitlines())
 
 
 def parse_retrieval_lines(lines: Iterable[bytes]) -> DatasetLoad:
-    items: list[RetrievalItem] = []
+    items, problems = parse_jsonl_items(lines, _item)
+    return DatasetLoad(items, problems)
+
+
+def parse_jsonl_items(
+    lines: Iterable[bytes], make_item: Callable[[dict[str, Any]], ItemT | None]
+) -> tuple[list[ItemT], list[DatasetProblem]]:
+    """Each line's JSON object through `make_item` (None skips the line); a blank line is skipped, a bad line or
+    a repeated id becomes a DatasetProblem naming its line and field, and the other lines still load."""
+    items: list[ItemT] = []
     problems: list[DatasetProblem] = []
     seen: dict[str, int] = {}
     for number, raw in enumerate(lines, start=1):
         try:
-            item = _parse_line(raw, first=number == 1)
+            data = _line_object(raw, first=number == 1)
+            item = None if data is None else make_item(data)
             if item is None:
                 continue
             if item.id in seen:
-                raise _LineError("id", f"id {item.id!r} 与第 {seen[item.id]} 行重复")
-        except _LineError as err:
+                raise LineError("id", f"id {item.id!r} 与第 {seen[item.id]} 行重复")
+        except LineError as err:
             problems.append(DatasetProblem(number, err.field, f"第 {number} 行：{err.message}"))
             continue
         seen[item.id] = number
         items.append(item)
-    return DatasetLoad(items, problems)
+    return items, problems
 
 
-def _parse_line(raw: bytes, *, first: bool) -> RetrievalItem | None:
-    text = _decode(raw, first=first)
+def _line_object(raw: bytes, *, first: bool) -> dict[str, Any] | None:
+    """The line's JSON object; None for a blank line."""
+    try:
+        text = raw.decode("utf-8-sig" if first else "utf-8")
+    except UnicodeDecodeError as exc:
+        raise LineError(None, "不是 UTF-8 编码的文本") from exc
     if not text.strip():
         return None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise _LineError(None, f"不是合法的 JSON（第 {exc.colno} 列：{exc.msg}）") from exc
+        raise LineError(None, f"不是合法的 JSON（第 {exc.colno} 列：{exc.msg}）") from exc
     if not isinstance(data, dict):
-        raise _LineError(None, "每行必须是一个 JSON 对象")
-    return _item(data)
-
-
-def _decode(raw: bytes, *, first: bool) -> str:
-    try:
-        return raw.decode("utf-8-sig" if first else "utf-8")
-    except UnicodeDecodeError as exc:
-        raise _LineError(None, "不是 UTF-8 编码的文本") from exc
+        raise LineError(None, "每行必须是一个 JSON 对象")
+    return data
 
 
 def _item(data: dict[str, Any]) -> RetrievalItem:
     references = _references(data)
-    docid = _optional_text(data, "docid")
+    docid = optional_text(data, "docid")
     if not references and docid is None:
-        raise _LineError("reference_contexts", "缺少 reference_contexts 或 docid，无法判断哪些结果相关")
+        raise LineError("reference_contexts", "缺少 reference_contexts 或 docid，无法判断哪些结果相关")
     return RetrievalItem(
-        id=_identifier(data),
-        question=_required_text(data, "question"),
+        id=identifier(data),
+        question=required_text(data, "question"),
         reference_contexts=references,
         docid=docid,
-        category=_optional_text(data, "category"),
+        category=optional_text(data, "category"),
     )
 
 
-def _identifier(data: dict[str, Any]) -> str:
+def identifier(data: dict[str, Any]) -> str:
     value = data.get("id")
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
-    return _required_text(data, "id")
+    return required_text(data, "id")
 
 
-def _required_text(data: dict[str, Any], field: str) -> str:
+def required_text(data: dict[str, Any], field: str) -> str:
     if field not in data:
-        raise _LineError(field, f"缺少字段 {field}")
-    value = _optional_text(data, field)
+        raise LineError(field, f"缺少字段 {field}")
+    value = optional_text(data, field)
     if value is None:
-        raise _LineError(field, f"字段 {field} 不能为空")
+        raise LineError(field, f"字段 {field} 不能为空")
     return value
 
 
-def _optional_text(data: dict[str, Any], field: str) -> str | None:
+def optional_text(data: dict[str, Any], field: str) -> str | None:
     value = data.get(field)
     if value is None:
         return None
     if not isinstance(value, str):
-        raise _LineError(field, f"字段 {field} 必须是字符串，实际是 {type(value).__name__}")
+        raise LineError(field, f"字段 {field} 必须是字符串，实际是 {type(value).__name__}")
     return value.strip() or None
 
 
@@ -140,12 +161,12 @@ def _references(data: dict[str, Any]) -> tuple[str, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
-        raise _LineError("reference_contexts", "字段 reference_contexts 必须是字符串列表")
+        raise LineError("reference_contexts", "字段 reference_contexts 必须是字符串列表")
     if not value:
-        raise _LineError("reference_contexts", "字段 reference_contexts 不能是空列表")
+        raise LineError("reference_contexts", "字段 reference_contexts 不能是空列表")
     for position, reference in enumerate(value, start=1):
         if not isinstance(reference, str):
-            raise _LineError("reference_contexts", f"reference_contexts 第 {position} 项必须是字符串")
+            raise LineError("reference_contexts", f"reference_contexts 第 {position} 项必须是字符串")
         if not squeeze(reference):
-            raise _LineError("reference_contexts", f"reference_contexts 第 {position} 项是空字符串")
+            raise LineError("reference_contexts", f"reference_contexts 第 {position} 项是空字符串")
     return tuple(value)

@@ -21,7 +21,7 @@ from typing import Any
 from agents.services import build_tool_services
 from eval.answer_dataset import AnswerItem, is_dialogue_line, parse_answer_lines
 from eval.answer_metrics import AnswerScorer
-from eval.datasets import DatasetProblem
+from eval.datasets import DatasetProblem, read_dataset
 from eval.dialogues import Scenario, parse_scenarios
 from eval.judge import Judge, require_judge_endpoint
 from eval.pipelines import DESCRIPTIONS, Corpus, PipelineBuilder
@@ -139,10 +139,7 @@ def _work(
 # datasets -------------------------------------------------------------------------------------------------------
 def load_eval_dataset(path: Path, *, limit: int | None = None) -> EvalDataset:
     """Single-turn items and dialogue scenarios from one JSONL file; a bad line is a problem, the rest still run."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InvalidInputError(f"无法读取评测集 {path}：{exc.strerror or exc}", field="dataset") from exc
+    raw = read_dataset(path)
     lines = raw.splitlines()
     answers = parse_answer_lines(lines)
     dialogue_lines = [line.decode("utf-8", "replace") if _is_dialogue(line) else "" for line in lines]
