@@ -28,13 +28,13 @@ def run_bench_http(options: HttpBenchOptions, *, as_json: bool) -> HttpBenchRepo
 def _print(summary: dict[str, Any]) -> None:
     console = Console(width=max(Console().width, 150))  # nine columns of figures
     options = summary["options"]
-    console.print(_phase_table(summary, f"HTTP 基准：{options['sessions']} 个并发会话 × {options['seconds']:g} 秒"))
+    console.print(phase_table(summary, f"HTTP 基准：{options['sessions']} 个并发会话 × {options['seconds']:g} 秒"))
     console.print(_kind_table(summary["load"]))
     for line in _notes(summary):
         console.print(line)
 
 
-def _phase_table(summary: dict[str, Any], title: str) -> Table:
+def phase_table(summary: dict[str, Any], title: str) -> Table:
     table = Table(title=title)
     for column in ("阶段", "会话", "秒", "完成轮数", "错误", "轮/秒"):
         table.add_column(column, justify="right" if column != "阶段" else "left")

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from eval.bench.suite import SuiteOptions, run_suite
+from minfu.cli.bench_http import phase_table
 
 Stats = dict[str, Any]
 Renderer = Callable[[Console, dict[str, Any]], None]
@@ -215,24 +216,7 @@ def _http(console: Console, result: dict[str, Any]) -> None:
     title = (
         f"HTTP 负载（eval/bench_http.py）：{options['sessions']} 个并发会话 × {options['seconds']:g} 秒，流式多轮对话"
     )
-    table = _table(
-        title, ["阶段", "会话", "秒", "完成轮数", "错误", "轮/秒", "首事件 p50 / p95 ms", "整轮 p50 / p95 ms"]
-    )
-    for key, label in (("warmup", "预热"), ("first_event_probe", "首事件探测（单客户端）"), ("load", "负载")):
-        phase = result[key]
-        if phase is None:
-            continue
-        latency = phase["latency_ms"]
-        table.add_row(
-            label,
-            str(phase["sessions"]),
-            f"{phase['elapsed_s']:.1f}",
-            str(phase["turns_completed"]),
-            f"[red]{phase['errors']}[/red]" if phase["errors"] else "0",
-            f"{phase['throughput_turns_per_s']:.2f}",
-            _p(latency["first_event"], "p50", "p95"),
-            _p(latency["full_turn"], "p50", "p95"),
-        )
+    table = phase_table(result, title)
     _show(console, table)
     versus = result.get("load_vs_probe")
     if versus:
