@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Protocol
 
+from knowledge.authority import superior_first
 from knowledge.fusion import Adaptive, FusedItem, Fusion, FusionResult, RankedList, single
 from knowledge.query import QueryExpander
 from minfu.domain import Chunk, Document, Hit, SearchFilters
@@ -61,13 +62,15 @@ def build_hits(
     k: int | None,
     why: Callable[[FusedItem], tuple[str, ...]],
 ) -> list[Hit]:
-    """Hits in fused order, at most k (all when None); ids the catalog does not know are skipped."""
+    """Hits in fused order (a superior law before a lower-level text restating it: knowledge.authority), at most k
+    (all when None); ids the catalog does not know are skipped."""
     known = {chunk.id: (chunk, document) for chunk, document in catalog.resolve([i.chunk_id for i in result.items])}
     hits: list[Hit] = []
     for item in result.items:
         if item.chunk_id in known:
             chunk, document = known[item.chunk_id]
             hits.append(Hit(chunk, document, item.score, dict(item.ranks), why(item), document.validity(on)))
+    hits = superior_first(hits)
     return hits if k is None else hits[:k]
 
 
