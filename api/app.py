@@ -46,6 +46,7 @@ def create_app(
         app.state.assistant = build_assistant(settings, services=services)
         app.state.conversations = ConversationStore(session_factory(make_engine(settings.database_url)))
         app.state.staff = open_staff_desk(settings, kb, app.state.assistant)  # handoffs, curated answers
+        _fill_lexical(kb, settings)
         if fill_dense and not kb.status()["dense_complete"]:
             _fill_dense_in_background(kb, settings)
         yield
@@ -65,6 +66,13 @@ def create_app(
     if settings.environment == "development":
         app.include_router(dev.router, prefix="/v1")  # POST /v1/dev/token: demo login; 404 in test and production
     return app
+
+
+def _fill_lexical(kb: KnowledgeBase, settings: Settings) -> None:
+    """Before serving: re-index what the lexical index lacks (it loads empty after its format changed)."""
+    added = Ingestor(kb, Chunker(settings.chunk_size)).fill_lexical()
+    if added:
+        log.info("lexical index rebuilt: %d chunks added", added)
 
 
 def _fill_dense_in_background(kb: KnowledgeBase, settings: Settings) -> None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from minfu.domain import Chunk, Document, DocumentKind, LoadedDocument, Section, content_hash
 from minfu.errors import InvalidInputError
 
-_SENTENCE_END = re.compile(r"[。！？；!?;]+[”’」』）)]*|\n")
+SENTENCE_END = re.compile(r"[。！？；!?;]+[”’」』）)]*|\n")
 _CLAUSE_END = re.compile(r"[，、：,:]+[”’」』）)]*")
 MIN_TARGET = 20
 
@@ -40,6 +40,11 @@ def split_after(text: str, pattern: re.Pattern[str]) -> list[str]:
         start = match.end()
     pieces.append(text[start:])
     return [p for p in pieces if p]
+
+
+def split_sentences(text: str) -> list[str]:
+    """The text cut after each sentence end (。！？；!?; and line breaks); the pieces concatenate back to it."""
+    return split_after(text, SENTENCE_END)
 
 
 class Chunker:
@@ -93,7 +98,7 @@ class Chunker:
         text = text.strip()
         if len(text) <= self.max_size:
             return [text] if text else []
-        sentences = [s for sentence in split_after(text, _SENTENCE_END) for s in self._fit(sentence)]
+        sentences = [s for sentence in split_after(text, SENTENCE_END) for s in self._fit(sentence)]
         return [piece for piece in self._pack(sentences) if piece]
 
     def _fit(self, sentence: str) -> list[str]:

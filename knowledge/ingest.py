@@ -61,6 +61,7 @@ class Ingestor:
         loaded = _relink(self._kb, batch.documents)
         plans = [self._plan(item) for item in loaded]
         self._apply(plans)
+        self.fill_lexical()  # chunks an older lexical index format left out
         self._update_links(loaded)
         report.removed_documents, report.removed_chunks = self._prune(batch, prune_under)
         report.documents = len(plans)
@@ -79,6 +80,14 @@ class Ingestor:
         items = [self._indexed(chunk) for chunk, _ in self._kb.catalog.resolve(missing)]
         embed_into(self._kb.vector_index, self._kb.embedder, items, self._progress)
         return len(items)
+
+    def fill_lexical(self) -> int:
+        """Index every catalog chunk the lexical index lacks (it loads empty after a format change); how many."""
+        missing = sorted(self._kb.catalog.chunk_ids() - self._kb.lexical_index.ids())
+        if missing:
+            self._kb.lexical_index.add([self._indexed(chunk) for chunk, _ in self._kb.catalog.resolve(missing)])
+            self._kb.lexical_index.save()
+        return len(missing)
 
     def remove(self, document_ids: Sequence[str]) -> int:
         removed = 0

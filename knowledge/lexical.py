@@ -11,6 +11,9 @@ The denominator is the most any chunk could score, so each stream's part lies in
 query, weighted by rarity, the chunk contains". Scores are then comparable across queries (useful for fusion and
 evidence thresholds). Query terms unknown to the index count in the denominator with the highest idf.
 
+A row is a passage of a chunk (by default each sentence under the chunk's heading, see knowledge/passages.py)
+and a chunk scores as its best passage: score(q, chunk) = max over its passages p of score(q, p).
+
 Adds are tokenised at once and buffered; deletes only mark rows. The matrices are rebuilt (compacting deleted
 rows and recomputing idf and avgdl) on the first query or save after a change. Raw term frequencies are what is
 persisted, so k1, b and the stream weights can change without re-indexing.
@@ -39,10 +42,13 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
+from knowledge.passages import Passages, sentence_passages
 from minfu.errors import IndexUnavailableError
 from minfu.ports import IndexedChunk, ScoredId
 
-FORMAT_VERSION = 1
+logger = logging.getLogger(__name__)
+
+FORMAT_VERSION = 2  # 2: rows are passages; the manifest's "ids" holds each row's chunk id
 MANIFEST = "manifest.json"
 JIEBA_CACHE_ENV = "MINFU_JIEBA_CACHE_DIR"
 ADD_BATCH = 1000  # texts tokenised per step of `add`
@@ -182,19 +188,38 @@ def bm25_postings(tf: sp.csr_matrix, *, k1: float, b: float) -> _Postings:
 
 @dataclass(frozen=True, slots=True)
 class _Built:
-    """An immutable snapshot queries read without holding the lock."""
+    """An immutable snapshot queries read without holding the lock.
 
-    ids: tuple[str, ...]
-    row: dict[str, int]
+    Rows are grouped by chunk (a chunk's passages are contiguous): chunk i owns rows starts[i] .. ends[i] - 1.
+    """
+
+    chunk_ids: tuple[str, ...]
+    chunk_of: dict[str, int]  # chunk id -> its position in chunk_ids
+    starts: IntArray
+    ends: IntArray
     postings: tuple[_Postings, ...]
     vocabularies: tuple[dict[str, int], ...]  # shared with the streams: append-only, columns past idf are newer
     masks: dict[frozenset[str], npt.NDArray[np.bool_]] = field(default_factory=dict)  # cache of `allowed` masks
 
+    @property
+    def rows(self) -> int:
+        return int(self.ends[-1]) if len(self.ends) else 0
+
+    def pooled(self, row_scores: FloatArray) -> FloatArray:
+        """Each chunk's best passage score."""
+        return np.maximum.reduceat(row_scores, self.starts) if len(self.starts) else row_scores[:0]
+
+    def best_rows(self, chunks: IntArray, row_scores: FloatArray) -> IntArray:
+        """For each given chunk, the row of its best passage."""
+        best = [self.starts[c] + int(np.argmax(row_scores[self.starts[c] : self.ends[c]])) for c in chunks]
+        return np.array(best, dtype=np.int64)
+
     def mask(self, allowed: frozenset[str]) -> npt.NDArray[np.bool_]:
+        """Per chunk: is it among the allowed ids."""
         mask = self.masks.get(allowed)
         if mask is None:
-            mask = np.zeros(len(self.ids), dtype=bool)
-            rows = [row for chunk_id in allowed if (row := self.row.get(chunk_id)) is not None]
+            mask = np.zeros(len(self.chunk_ids), dtype=bool)
+            rows = [row for chunk_id in allowed if (row := self.chunk_of.get(chunk_id)) is not None]
             mask[np.array(rows, dtype=np.int64)] = True
             if len(self.masks) >= 8:
                 self.masks.clear()
@@ -214,6 +239,9 @@ class ChineseLexicalIndex:
     """BM25 over configurable token streams; implements minfu.ports.LexicalIndex.
 
     `path` is a directory holding `manifest.json` and one `.npz` of term frequencies; None keeps it in memory.
+    `passages` cuts each chunk into the rows that are scored (`whole_chunk` scores chunks whole). An index saved
+    in an older format or with other passages loads empty, with a warning: the next ingest fills it again
+    (Ingestor.fill_lexical).
     """
 
     def __init__(
@@ -222,16 +250,18 @@ class ChineseLexicalIndex:
         *,
         streams: Sequence[TokenStream] = DEFAULT_STREAMS,
         k1: float = 1.2,
-        b: float = 0.75,
+        b: float = 0.3,
         max_terms: int = 5,
+        passages: Passages = sentence_passages,
     ) -> None:
         if not streams:
             raise ValueError("at least one token stream is needed")
         self.path = path
         self.k1, self.b, self.max_terms = k1, b, max_terms
         self._streams = [_Stream(spec) for spec in streams]
-        self._ids: list[str] = []
-        self._row: dict[str, int] = {}
+        self._passages = passages
+        self._ids: list[str] = []  # row -> chunk id
+        self._rows: dict[str, list[int]] = {}  # chunk id -> its rows
         self._deleted: set[int] = set()
         self._lock = threading.RLock()
         self._built: _Built | None = None
@@ -247,14 +277,15 @@ class ChineseLexicalIndex:
         latest = list({item.chunk.id: item for item in items}.values())
         for start in range(0, len(latest), ADD_BATCH):
             batch = latest[start : start + ADD_BATCH]
-            counted = [[Counter(s.spec.tokenize(item.text)) for item in batch] for s in self._streams]
+            rows = [(item.chunk.id, passage) for item in batch for passage in (self._passages(item) or [item.text])]
+            counted = [[Counter(s.spec.tokenize(text)) for _, text in rows] for s in self._streams]
             with self._lock:
                 self._mark_deleted(item.chunk.id for item in batch)
                 for stream, counts in zip(self._streams, counted, strict=True):
                     stream.append(counts)
-                for item in batch:
-                    self._row[item.chunk.id] = len(self._ids)
-                    self._ids.append(item.chunk.id)
+                for chunk_id, _ in rows:
+                    self._rows.setdefault(chunk_id, []).append(len(self._ids))
+                    self._ids.append(chunk_id)
                 self._built = None
 
     def delete(self, chunk_ids: Iterable[str]) -> None:
@@ -264,23 +295,24 @@ class ChineseLexicalIndex:
 
     def ids(self) -> set[str]:
         with self._lock:
-            return set(self._row)
+            return set(self._rows)
 
     def __len__(self) -> int:
-        return len(self._row)
+        return len(self._rows)
 
     def query(self, text: str, k: int, *, allowed: frozenset[str] | None = None) -> list[ScoredId]:
         """The k best rows for `text` (score > 0), restricted to `allowed` chunk ids when given."""
         built = self._snapshot()
-        if k <= 0 or not built.ids:
+        if k <= 0 or not built.chunk_ids:
             return []
         parts = [self._query_terms(i, text, built) for i in range(len(self._streams))]
-        scores = self._scores(built, parts)
+        row_scores = self._scores(built, parts)
+        scores = built.pooled(row_scores)
         if allowed is not None:
             scores[~built.mask(allowed)] = 0.0
         top = _top_k(scores, k)
-        matched = self._matched_terms(built, parts, top, _cjk_runs(text))
-        return [ScoredId(built.ids[row], float(scores[row]), terms) for row, terms in zip(top, matched, strict=True)]
+        matched = self._matched_terms(built, parts, built.best_rows(top, row_scores), _cjk_runs(text))
+        return [ScoredId(built.chunk_ids[c], float(scores[c]), terms) for c, terms in zip(top, matched, strict=True)]
 
     def save(self) -> None:
         """Write term frequencies (npz) and ids and vocabularies (json) atomically; a no-op in memory."""
@@ -292,7 +324,7 @@ class ChineseLexicalIndex:
 
     # building ------------------------------------------------------------------------------------------
     def _mark_deleted(self, chunk_ids: Iterable[str]) -> bool:
-        rows = [self._row.pop(chunk_id) for chunk_id in chunk_ids if chunk_id in self._row]
+        rows = [row for chunk_id in chunk_ids for row in self._rows.pop(chunk_id, [])]
         self._deleted.update(rows)
         return bool(rows)
 
@@ -310,13 +342,17 @@ class ChineseLexicalIndex:
         if self._deleted:
             keep = np.array(sorted(set(range(len(self._ids))) - self._deleted), dtype=np.int64)
             self._ids = [self._ids[row] for row in keep]
-            self._row = {chunk_id: row for row, chunk_id in enumerate(self._ids)}
+            self._rows = _rows_of(self._ids)
             self._deleted = set()
         for stream in self._streams:
             stream.merge(keep)
         postings = tuple(bm25_postings(s.tf, k1=self.k1, b=self.b) for s in self._streams)
-        row = {chunk_id: i for i, chunk_id in enumerate(self._ids)}
-        return _Built(tuple(self._ids), row, postings, tuple(s.vocab for s in self._streams))
+        starts = np.flatnonzero([i == 0 or self._ids[i] != self._ids[i - 1] for i in range(len(self._ids))])
+        ends = np.append(starts[1:], len(self._ids)).astype(np.int64)
+        chunk_ids = tuple(self._ids[i] for i in starts)
+        chunk_of = {chunk_id: i for i, chunk_id in enumerate(chunk_ids)}
+        vocabularies = tuple(s.vocab for s in self._streams)
+        return _Built(chunk_ids, chunk_of, starts.astype(np.int64), ends, postings, vocabularies)
 
     # querying ------------------------------------------------------------------------------------------
     def _query_terms(self, index: int, text: str, built: _Built) -> _QueryTerms:
@@ -341,8 +377,8 @@ class ChineseLexicalIndex:
                 rows.append(matrix.indices[start:end])
                 values.append(matrix.data[start:end] * weight)
         if not rows:
-            return np.zeros(len(built.ids), dtype=np.float64)
-        scores = np.bincount(np.concatenate(rows), np.concatenate(values), minlength=len(built.ids))
+            return np.zeros(built.rows, dtype=np.float64)
+        scores = np.bincount(np.concatenate(rows), np.concatenate(values), minlength=built.rows)
         return scores.astype(np.float64, copy=False)
 
     def _matched_terms(
@@ -368,6 +404,7 @@ class ChineseLexicalIndex:
     def _manifest(self) -> dict[str, Any]:
         return {
             "format": FORMAT_VERSION,
+            "passages": self._passages_name,
             "streams": [s.spec.name for s in self._streams],
             "ids": self._ids,
             "vocabularies": {s.spec.name: s.terms for s in self._streams},
@@ -383,6 +420,9 @@ class ChineseLexicalIndex:
     def _load(self, path: Path) -> None:
         try:
             manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+            if self._stale(manifest):
+                logger.warning("lexical index %s was saved in an older format; it loads empty until re-ingested", path)
+                return
             self._check(manifest)
             with np.load(path / manifest["arrays"], allow_pickle=False) as arrays:
                 self._restore(manifest, arrays)
@@ -391,20 +431,35 @@ class ChineseLexicalIndex:
                 f"词法索引 {path} 无法读取（{error}），请重新运行 minfu ingest 重建索引"
             ) from error
 
+    @property
+    def _passages_name(self) -> str:
+        return getattr(self._passages, "__name__", type(self._passages).__name__)
+
+    def _stale(self, manifest: dict[str, Any]) -> bool:
+        """Saved by an older release or with other passages: rebuilt from the catalog rather than refused."""
+        return bool(manifest.get("format") != FORMAT_VERSION or manifest.get("passages") != self._passages_name)
+
     def _check(self, manifest: dict[str, Any]) -> None:
         names = [s.spec.name for s in self._streams]
-        if manifest.get("format") != FORMAT_VERSION or manifest.get("streams") != names:
-            raise ValueError(f"格式或分词方式 {manifest.get('streams')} 与当前配置 {names} 不一致")
+        if manifest.get("streams") != names:
+            raise ValueError(f"分词方式 {manifest.get('streams')} 与当前配置 {names} 不一致")
 
     def _restore(self, manifest: dict[str, Any], arrays: Any) -> None:
         self._ids = list(manifest["ids"])
-        self._row = {chunk_id: row for row, chunk_id in enumerate(self._ids)}
+        self._rows = _rows_of(self._ids)
         for stream in self._streams:
             name = stream.spec.name
             stream.terms = list(manifest["vocabularies"][name])
             stream.vocab = {term: column for column, term in enumerate(stream.terms)}
             parts = (arrays[f"{name}.data"], arrays[f"{name}.indices"], arrays[f"{name}.indptr"])
             stream.tf = sp.csr_matrix(parts, shape=(len(self._ids), len(stream.terms)))
+
+
+def _rows_of(ids: Sequence[str]) -> dict[str, list[int]]:
+    rows: dict[str, list[int]] = {}
+    for row, chunk_id in enumerate(ids):
+        rows.setdefault(chunk_id, []).append(row)
+    return rows
 
 
 def _top_k(scores: FloatArray, k: int) -> IntArray:

@@ -34,6 +34,9 @@ def run_ingest(paths: Sequence[Path], *, if_missing: bool, lexical_only: bool, p
     settings = get_settings()
     kb = KnowledgeBase.open(settings)
     if if_missing and kb.catalog.chunk_count() > 0:
+        rebuilt = Ingestor(kb, Chunker(settings.chunk_size)).fill_lexical()
+        if rebuilt:
+            console.print(f"词法索引已按新格式重建（{rebuilt} 个分块）。")
         console.print(f"索引已存在（{kb.catalog.chunk_count()} 个分块），跳过导入。")
         return
     roots = list(paths) or [bundled_corpus_path()]

@@ -1,5 +1,6 @@
 """The HTTP service over a real (hashing-embedder) knowledge base: health, search and bad input."""
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -83,3 +84,17 @@ def test_search_says_so_while_the_dense_index_is_filling(tmp_path: Path) -> None
 def test_search_filters_by_effective_date(client: TestClient) -> None:
     params: dict[str, Any] = {"q": "付款期限", "k": 10, "effective_before": "2000-01-01"}
     assert client.get("/v1/search", params=params).json()["hits"] == []
+
+
+def test_the_service_rebuilds_a_lexical_index_saved_in_an_older_format_before_answering(tmp_path: Path) -> None:
+    settings = Settings(
+        data_dir=tmp_path / "data", embedder="hashing", database_url=f"sqlite:///{tmp_path / 'db.sqlite'}"
+    )
+    Ingestor(KnowledgeBase.open(settings), Chunker(400)).ingest(load_paths([FIXTURES]), dense=False)
+    manifest_path = settings.index_dir / "lexical" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest_path.write_text(json.dumps({**manifest, "format": 1}), encoding="utf-8")
+    with TestClient(create_app(settings, fill_dense=False)) as test_client:  # opens the stale index itself
+        body = test_client.get("/v1/search", params={"q": "付款期限"}).json()
+    assert body["hits"] and all("lexical" in hit["scores"] for hit in body["hits"])  # the lexical side answered
+    assert KnowledgeBase.open(settings).lexical_index.ids() == KnowledgeBase.open(settings).catalog.chunk_ids()

@@ -1,5 +1,6 @@
 """Incremental ingest over real files: unchanged chunks are not embedded again, removed ones vanish everywhere."""
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -164,3 +165,27 @@ def test_persistent_knowledge_base_reopens_with_its_indexes(corpus: Path, tmp_pa
     assert reopened.catalog.chunk_count() == first.chunks
     _indexes_agree(reopened)
     assert reopened.retriever.retrieve("拎包开业", k=1)[0].document.kind.value == "policy"
+
+
+def test_a_lexical_index_of_an_older_format_is_rebuilt_from_the_catalog(corpus: Path, tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", embedder="hashing")
+    first = _ingest(KnowledgeBase.open(settings), corpus)
+    manifest_path = settings.index_dir / "lexical" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest_path.write_text(json.dumps({**manifest, "format": 1}), encoding="utf-8")  # as an older release saved
+    stale = KnowledgeBase.open(settings)
+    assert stale.lexical_index.ids() == set() and stale.catalog.chunk_count() == first.chunks
+    assert Ingestor(stale, Chunker(400)).fill_lexical() == first.chunks
+    assert Ingestor(stale, Chunker(400)).fill_lexical() == 0  # nothing left to add
+    reopened = KnowledgeBase.open(settings)
+    _indexes_agree(reopened)
+    assert reopened.retriever.retrieve("拎包开业", k=1)[0].document.kind.value == "policy"
+
+
+def test_an_ingest_run_also_refills_a_lexical_index_that_lost_chunks(corpus: Path) -> None:
+    kb = KnowledgeBase.in_memory(HashingEmbedder())
+    _ingest(kb, corpus)
+    kb.lexical_index.delete(sorted(kb.catalog.chunk_ids())[:2])
+    report = _ingest(kb, corpus)
+    assert report.new_chunks == 0
+    _indexes_agree(kb)

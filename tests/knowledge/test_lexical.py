@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from knowledge.chunking import split_sentences
 from knowledge.lexical import (
     CHARS,
     WORDS,
@@ -20,6 +21,7 @@ from knowledge.lexical import (
     jieba_words,
     matched_terms,
 )
+from knowledge.passages import whole_chunk
 from minfu.domain import Chunk
 from minfu.errors import IndexUnavailableError
 from minfu.ports import IndexedChunk
@@ -110,11 +112,28 @@ def brute_force_bm25(texts: dict[str, str], query: str, k1: float, b: float) -> 
 
 
 @pytest.mark.parametrize(("k1", "b"), [(1.2, 0.75), (0.9, 0.4), (2.0, 1.0)])
-def test_scores_match_textbook_bm25(k1, b):
-    index = ChineseLexicalIndex(streams=[CHARS], k1=k1, b=b)
+def test_whole_chunk_scores_match_textbook_bm25(k1, b):
+    index = ChineseLexicalIndex(streams=[CHARS], k1=k1, b=b, passages=whole_chunk)
     index.add(items())
     query = "中小企业的款项多久内支付？劳动合同"
     expected = brute_force_bm25(TEXTS, query, k1, b)
+    got = dict(results(index, query, k=10))
+    assert got.keys() == expected.keys()
+    for cid, score in expected.items():
+        assert got[cid] == pytest.approx(score, rel=1e-5)
+
+
+@pytest.mark.parametrize(("k1", "b"), [(1.2, 0.3), (0.9, 0.75)])
+def test_a_chunk_scores_as_its_best_sentence_under_textbook_bm25(k1, b):
+    index = ChineseLexicalIndex(streams=[CHARS], k1=k1, b=b)
+    index.add(items())
+    sentences = {f"{cid}@{i}": s for cid, text in TEXTS.items() for i, s in enumerate(split_sentences(text))}
+    query = "劳动关系要订立书面合同吗？广告主负责什么"
+    per_sentence = brute_force_bm25(sentences, query, k1, b)
+    expected: dict[str, float] = {}
+    for key, score in per_sentence.items():
+        cid = key.rsplit("@", 1)[0]
+        expected[cid] = max(expected.get(cid, 0.0), score)
     got = dict(results(index, query, k=10))
     assert got.keys() == expected.keys()
     for cid, score in expected.items():
@@ -156,7 +175,9 @@ def test_results_sorted_positive_bounded_and_k_respected(index):
     assert results(index, "中小企业款项支付", k=0) == []
 
 
-def test_matched_terms_strongest_first_without_contained_fragments(index):
+def test_matched_terms_strongest_first_without_contained_fragments():
+    index = ChineseLexicalIndex(b=0.75, passages=whole_chunk)
+    index.add(items())
     top = index.query("事业单位拖欠中小企业的款项", 1)[0]
     assert top.chunk_id == "pay#1"
     # each term weighs its own part plus that of the terms it contains (中小, 企业, 中 …), which are not repeated
@@ -176,6 +197,35 @@ def test_matched_terms_strongest_first_without_contained_fragments(index):
 )
 def test_matched_terms_table(contributions, runs, limit, expected):
     assert matched_terms(contributions, runs, limit) == expected
+
+
+# passages ------------------------------------------------------------------------------------------------
+SPREAD = "用人单位应当建立劳动规章制度。单位不得向劳动者收取财物。书面材料应当存档备查。"  # 书面 … 合同 apart
+TOGETHER = "用人单位与劳动者应当订立书面劳动合同。"
+
+
+def test_words_in_one_sentence_beat_words_spread_over_a_chunk():
+    query = "单位和劳动者要订立书面劳动合同吗"
+    chunks = [item("spread#1", SPREAD), item("together#1", TOGETHER)]
+    by_chunk, by_sentence = ChineseLexicalIndex(passages=whole_chunk), ChineseLexicalIndex()
+    by_chunk.add(chunks)
+    by_sentence.add(chunks)
+    assert index_order(by_sentence, query)[0] == "together#1"
+    sentence_scores, chunk_scores = dict(results(by_sentence, query)), dict(results(by_chunk, query))
+    lead = sentence_scores["together#1"] - sentence_scores["spread#1"]
+    assert lead > chunk_scores["together#1"] - chunk_scores["spread#1"]  # the spread chunk no longer adds up
+
+
+def index_order(index: ChineseLexicalIndex, query: str) -> list[str]:
+    return [cid for cid, _ in results(index, query)]
+
+
+def test_terms_come_from_the_best_sentence():
+    index = ChineseLexicalIndex()
+    index.add([item("mixed#1", "广告不得含有虚假内容。用人单位应当订立书面劳动合同。")])
+    top = index.query("书面劳动合同和虚假广告", 1)[0]
+    assert top.chunk_id == "mixed#1"
+    assert all(term in "用人单位应当订立书面劳动合同。" for term in top.terms)
 
 
 def test_no_match_and_empty_index():
@@ -295,10 +345,24 @@ def test_reload_with_other_streams_or_broken_files_is_a_clear_error(tmp_path: Pa
         ChineseLexicalIndex(tmp_path)
 
 
+def test_an_index_saved_in_an_older_format_loads_empty_for_re_ingest(tmp_path: Path, index, caplog):
+    index.path = tmp_path
+    index.save()
+    manifest = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
+    (tmp_path / "manifest.json").write_text(json.dumps({**manifest, "format": 1}), encoding="utf-8")
+    with caplog.at_level("WARNING"):
+        reloaded = ChineseLexicalIndex(tmp_path)
+    assert reloaded.ids() == set() and "older format" in caplog.text
+    assert ChineseLexicalIndex(tmp_path, passages=whole_chunk).ids() == set()  # other passages: also rebuilt
+    reloaded.add(items())
+    reloaded.save()
+    assert ChineseLexicalIndex(tmp_path).query("劳动合同", 1)[0].chunk_id == "labour#1"
+
+
 def test_k1_and_b_can_change_after_reload(tmp_path: Path):
-    index = ChineseLexicalIndex(tmp_path, streams=[CHARS])
+    index = ChineseLexicalIndex(tmp_path, streams=[CHARS], passages=whole_chunk)
     index.add(items())
     index.save()
-    reloaded = ChineseLexicalIndex(tmp_path, streams=[CHARS], k1=0.9, b=0.4)
+    reloaded = ChineseLexicalIndex(tmp_path, streams=[CHARS], k1=0.9, b=0.4, passages=whole_chunk)
     expected = brute_force_bm25(TEXTS, "款项支付", 0.9, 0.4)
     assert dict(results(reloaded, "款项支付")) == pytest.approx(expected, rel=1e-5)

@@ -194,7 +194,7 @@ def test_reranker_reorders_hybrid_hits(stores: Stores, tmp_path: Path):
         return [1.0 if "智能体" in text else 0.0 for _query, text in pairs]
 
     reranker = CrossEncoderReranker(tmp_path, score_pairs=prefer_minhang)
-    hits = hybrid(stores, reranker=reranker).retrieve("劳动合同 试用期 智能体", k=2)
+    hits = hybrid(stores, reranker=reranker).retrieve("劳动者试用期的劳动合同期限 智能体", k=2)
     assert hits[0].chunk.id == "minhang-plan#0"
     assert hits[0].scores["rerank"].rank == 1 and hits[0].fused_score == 1.0
     assert hits[0].scores["fusion"].rank > 1  # it was not first before reranking
