@@ -301,7 +301,8 @@ class ChineseLexicalIndex:
         return len(self._rows)
 
     def query(self, text: str, k: int, *, allowed: frozenset[str] | None = None) -> list[ScoredId]:
-        """The k best rows for `text` (score > 0), restricted to `allowed` chunk ids when given."""
+        """The k best chunks for `text` (score > 0, a chunk scoring as its best passage), restricted to `allowed`
+        chunk ids when given."""
         built = self._snapshot()
         if k <= 0 or not built.chunk_ids:
             return []
