@@ -11,8 +11,13 @@ The denominator is the most any chunk could score, so each stream's part lies in
 query, weighted by rarity, the chunk contains". Scores are then comparable across queries (useful for fusion and
 evidence thresholds). Query terms unknown to the index count in the denominator with the highest idf.
 
-A row is a passage of a chunk (by default each sentence under the chunk's heading, see knowledge/passages.py)
-and a chunk scores as its best passage: score(q, chunk) = max over its passages p of score(q, p).
+A chunk is indexed twice: as a whole, and cut into passages (by default each sentence under the chunk's heading,
+see knowledge/passages.py), each level with its own BM25 statistics. A chunk scores
+
+    score(q, chunk) = (1 − w) · max over its passages p of score(q, p)  +  w · score(q, whole chunk)
+
+with w = `chunk_weight` (0.25): the best sentence decides (a question's words spread over unrelated sentences do not
+add up), the whole chunk breaks ties in favour of a chunk that keeps to the subject.
 
 Adds are tokenised at once and buffered; deletes only mark rows. The matrices are rebuilt (compacting deleted
 rows and recomputing idf and avgdl) on the first query or save after a change. Raw term frequencies are what is
@@ -48,7 +53,7 @@ from minfu.ports import IndexedChunk, ScoredId
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2  # 2: rows are passages; the manifest's "ids" holds each row's chunk id
+FORMAT_VERSION = 3  # 3: passage rows ("ids": each row's chunk id) and whole-chunk rows ("chunk_ids")
 MANIFEST = "manifest.json"
 JIEBA_CACHE_ENV = "MINFU_JIEBA_CACHE_DIR"
 ADD_BATCH = 1000  # texts tokenised per step of `add`
@@ -132,12 +137,26 @@ class _Postings:
 
 
 @dataclass
+class _Rows:
+    """Term frequencies of one level (passages or whole chunks): merged rows plus blocks appended since."""
+
+    tf: sp.csr_matrix = field(default_factory=lambda: sp.csr_matrix((0, 0), dtype=np.float32))
+    pending: list[sp.csr_matrix] = field(default_factory=list)
+
+    def merge(self, width: int, keep: IntArray | None) -> None:
+        blocks = [_widen(m, width) for m in (self.tf, *self.pending)]
+        tf = sp.vstack(blocks, format="csr", dtype=np.float32) if len(blocks) > 1 else blocks[0]
+        self.tf = tf if keep is None else tf[keep]
+        self.pending = []
+
+
+@dataclass
 class _Stream:
     spec: TokenStream
     vocab: dict[str, int] = field(default_factory=dict)
     terms: list[str] = field(default_factory=list)
-    tf: sp.csr_matrix = field(default_factory=lambda: sp.csr_matrix((0, 0), dtype=np.float32))
-    pending: list[sp.csr_matrix] = field(default_factory=list)
+    passages: _Rows = field(default_factory=_Rows)
+    chunks: _Rows = field(default_factory=_Rows)
 
     def columns(self, terms: Counter[str]) -> dict[int, int]:
         """Vocabulary column -> count, adding new terms to the vocabulary."""
@@ -150,20 +169,17 @@ class _Stream:
             out[column] = count
         return out
 
-    def append(self, counted: Sequence[Counter[str]]) -> None:
-        """Add counted texts as pending matrix rows."""
+    def append(self, level: _Rows, counted: Sequence[Counter[str]]) -> None:
+        """Add counted texts as pending rows of one level."""
         rows = [self.columns(counts) for counts in counted]
         indptr = np.cumsum([0, *(len(r) for r in rows)])
         indices = np.fromiter((c for r in rows for c in r), dtype=np.int32, count=int(indptr[-1]))
         data = np.fromiter((n for r in rows for n in r.values()), dtype=np.float32, count=int(indptr[-1]))
-        self.pending.append(sp.csr_matrix((data, indices, indptr), shape=(len(rows), len(self.terms))))
+        level.pending.append(sp.csr_matrix((data, indices, indptr), shape=(len(rows), len(self.terms))))
 
-    def merge(self, keep: IntArray | None) -> None:
-        width = len(self.terms)
-        blocks = [_widen(m, width) for m in (self.tf, *self.pending)]
-        tf = sp.vstack(blocks, format="csr", dtype=np.float32) if len(blocks) > 1 else blocks[0]
-        self.tf = tf if keep is None else tf[keep]
-        self.pending = []
+    def merge(self, keep_passages: IntArray | None, keep_chunks: IntArray | None) -> None:
+        self.passages.merge(len(self.terms), keep_passages)
+        self.chunks.merge(len(self.terms), keep_chunks)
 
 
 def _widen(matrix: sp.csr_matrix, width: int) -> sp.csr_matrix:
@@ -193,11 +209,12 @@ class _Built:
     Rows are grouped by chunk (a chunk's passages are contiguous): chunk i owns rows starts[i] .. ends[i] - 1.
     """
 
-    chunk_ids: tuple[str, ...]
+    chunk_ids: tuple[str, ...]  # also the order of the whole-chunk rows
     chunk_of: dict[str, int]  # chunk id -> its position in chunk_ids
     starts: IntArray
     ends: IntArray
-    postings: tuple[_Postings, ...]
+    postings: tuple[_Postings, ...]  # passage rows, per stream
+    chunk_postings: tuple[_Postings, ...]  # whole-chunk rows, per stream
     vocabularies: tuple[dict[str, int], ...]  # shared with the streams: append-only, columns past idf are newer
     masks: dict[frozenset[str], npt.NDArray[np.bool_]] = field(default_factory=dict)  # cache of `allowed` masks
 
@@ -253,16 +270,22 @@ class ChineseLexicalIndex:
         b: float = 0.3,
         max_terms: int = 5,
         passages: Passages = sentence_passages,
+        chunk_weight: float = 0.25,
+        chunk_b: float = 0.75,
     ) -> None:
         if not streams:
             raise ValueError("at least one token stream is needed")
         self.path = path
         self.k1, self.b, self.max_terms = k1, b, max_terms
+        self.chunk_weight, self.chunk_b = chunk_weight, chunk_b
         self._streams = [_Stream(spec) for spec in streams]
         self._passages = passages
-        self._ids: list[str] = []  # row -> chunk id
-        self._rows: dict[str, list[int]] = {}  # chunk id -> its rows
+        self._ids: list[str] = []  # passage row -> chunk id
+        self._rows: dict[str, list[int]] = {}  # chunk id -> its passage rows
         self._deleted: set[int] = set()
+        self._chunk_ids: list[str] = []  # whole-chunk row -> chunk id
+        self._chunk_row: dict[str, int] = {}  # chunk id -> its whole-chunk row
+        self._deleted_chunks: set[int] = set()
         self._lock = threading.RLock()
         self._built: _Built | None = None
         if path is not None and (path / MANIFEST).exists():
@@ -279,13 +302,18 @@ class ChineseLexicalIndex:
             batch = latest[start : start + ADD_BATCH]
             rows = [(item.chunk.id, passage) for item in batch for passage in (self._passages(item) or [item.text])]
             counted = [[Counter(s.spec.tokenize(text)) for _, text in rows] for s in self._streams]
+            whole = [[Counter(s.spec.tokenize(item.text)) for item in batch] for s in self._streams]
             with self._lock:
                 self._mark_deleted(item.chunk.id for item in batch)
-                for stream, counts in zip(self._streams, counted, strict=True):
-                    stream.append(counts)
+                for stream, counts, chunk_counts in zip(self._streams, counted, whole, strict=True):
+                    stream.append(stream.passages, counts)
+                    stream.append(stream.chunks, chunk_counts)
                 for chunk_id, _ in rows:
                     self._rows.setdefault(chunk_id, []).append(len(self._ids))
                     self._ids.append(chunk_id)
+                for item in batch:
+                    self._chunk_row[item.chunk.id] = len(self._chunk_ids)
+                    self._chunk_ids.append(item.chunk.id)
                 self._built = None
 
     def delete(self, chunk_ids: Iterable[str]) -> None:
@@ -306,9 +334,12 @@ class ChineseLexicalIndex:
         built = self._snapshot()
         if k <= 0 or not built.chunk_ids:
             return []
-        parts = [self._query_terms(i, text, built) for i in range(len(self._streams))]
-        row_scores = self._scores(built, parts)
-        scores = built.pooled(row_scores)
+        parts = [self._query_terms(i, text, built.postings[i], built) for i in range(len(self._streams))]
+        row_scores = self._scores(built.postings, parts, built.rows)
+        scores = (1.0 - self.chunk_weight) * built.pooled(row_scores)
+        if self.chunk_weight:
+            whole = [self._query_terms(i, text, built.chunk_postings[i], built) for i in range(len(self._streams))]
+            scores += self.chunk_weight * self._scores(built.chunk_postings, whole, len(built.chunk_ids))
         if allowed is not None:
             scores[~built.mask(allowed)] = 0.0
         top = _top_k(scores, k)
@@ -325,9 +356,10 @@ class ChineseLexicalIndex:
 
     # building ------------------------------------------------------------------------------------------
     def _mark_deleted(self, chunk_ids: Iterable[str]) -> bool:
-        rows = [row for chunk_id in chunk_ids for row in self._rows.pop(chunk_id, [])]
-        self._deleted.update(rows)
-        return bool(rows)
+        gone = [chunk_id for chunk_id in chunk_ids if chunk_id in self._rows]
+        self._deleted.update(row for chunk_id in gone for row in self._rows.pop(chunk_id))
+        self._deleted_chunks.update(self._chunk_row.pop(chunk_id) for chunk_id in gone)
+        return bool(gone)
 
     def _snapshot(self) -> _Built:
         built = self._built
@@ -339,25 +371,35 @@ class ChineseLexicalIndex:
             return self._built
 
     def _rebuild(self) -> _Built:
-        keep = None
-        if self._deleted:
-            keep = np.array(sorted(set(range(len(self._ids))) - self._deleted), dtype=np.int64)
-            self._ids = [self._ids[row] for row in keep]
+        keep_rows, keep_chunks = _kept(len(self._ids), self._deleted), _kept(len(self._chunk_ids), self._deleted_chunks)
+        if keep_rows is not None:
+            self._ids = [self._ids[row] for row in keep_rows]
             self._rows = _rows_of(self._ids)
-            self._deleted = set()
+        if keep_chunks is not None:
+            self._chunk_ids = [self._chunk_ids[row] for row in keep_chunks]
+            self._chunk_row = {chunk_id: row for row, chunk_id in enumerate(self._chunk_ids)}
+        self._deleted, self._deleted_chunks = set(), set()
         for stream in self._streams:
-            stream.merge(keep)
-        postings = tuple(bm25_postings(s.tf, k1=self.k1, b=self.b) for s in self._streams)
+            stream.merge(keep_rows, keep_chunks)
         starts = np.flatnonzero([i == 0 or self._ids[i] != self._ids[i - 1] for i in range(len(self._ids))])
-        ends = np.append(starts[1:], len(self._ids)).astype(np.int64)
         chunk_ids = tuple(self._ids[i] for i in starts)
+        if chunk_ids != tuple(self._chunk_ids):  # both levels keep the chunks in the order they were added
+            raise RuntimeError("lexical index: passage rows and chunk rows are out of step")
+        ends = np.append(starts[1:], len(self._ids)).astype(np.int64)
         chunk_of = {chunk_id: i for i, chunk_id in enumerate(chunk_ids)}
-        vocabularies = tuple(s.vocab for s in self._streams)
-        return _Built(chunk_ids, chunk_of, starts.astype(np.int64), ends, postings, vocabularies)
+        return _Built(
+            chunk_ids,
+            chunk_of,
+            starts.astype(np.int64),
+            ends,
+            tuple(bm25_postings(s.passages.tf, k1=self.k1, b=self.b) for s in self._streams),
+            tuple(bm25_postings(s.chunks.tf, k1=self.k1, b=self.chunk_b) for s in self._streams),
+            tuple(s.vocab for s in self._streams),
+        )
 
     # querying ------------------------------------------------------------------------------------------
-    def _query_terms(self, index: int, text: str, built: _Built) -> _QueryTerms:
-        spec, postings, vocab = self._streams[index].spec, built.postings[index], built.vocabularies[index]
+    def _query_terms(self, index: int, text: str, postings: _Postings, built: _Built) -> _QueryTerms:
+        spec, vocab = self._streams[index].spec, built.vocabularies[index]
         counts = Counter(spec.tokenize(text))
         known = [term for term in counts if vocab.get(term, len(postings.idf)) < len(postings.idf)]
         columns = np.array([vocab[term] for term in known], dtype=np.int64)
@@ -368,18 +410,19 @@ class ChineseLexicalIndex:
         return _QueryTerms(index, tuple(known), columns, weights)
 
     @staticmethod
-    def _scores(built: _Built, parts: Sequence[_QueryTerms]) -> FloatArray:
+    def _scores(postings: Sequence[_Postings], parts: Sequence[_QueryTerms], size: int) -> FloatArray:
+        """Per row of the given level: Σ over streams and query terms of weight · BM25 weight."""
         rows: list[IntArray] = []
         values: list[FloatArray] = []
         for part in parts:
-            matrix = built.postings[part.stream].weights
+            matrix = postings[part.stream].weights
             for column, weight in zip(part.columns, part.weights, strict=True):
                 start, end = matrix.indptr[column], matrix.indptr[column + 1]
                 rows.append(matrix.indices[start:end])
                 values.append(matrix.data[start:end] * weight)
         if not rows:
-            return np.zeros(built.rows, dtype=np.float64)
-        scores = np.bincount(np.concatenate(rows), np.concatenate(values), minlength=built.rows)
+            return np.zeros(size, dtype=np.float64)
+        scores = np.bincount(np.concatenate(rows), np.concatenate(values), minlength=size)
         return scores.astype(np.float64, copy=False)
 
     def _matched_terms(
@@ -408,14 +451,16 @@ class ChineseLexicalIndex:
             "passages": self._passages_name,
             "streams": [s.spec.name for s in self._streams],
             "ids": self._ids,
+            "chunk_ids": self._chunk_ids,
             "vocabularies": {s.spec.name: s.terms for s in self._streams},
         }
 
     def _arrays(self) -> dict[str, npt.NDArray[Any]]:
         arrays: dict[str, npt.NDArray[Any]] = {}
         for stream in self._streams:
-            tf, name = stream.tf, stream.spec.name
-            arrays |= {f"{name}.data": tf.data, f"{name}.indices": tf.indices, f"{name}.indptr": tf.indptr}
+            for level, tf in (("passages", stream.passages.tf), ("chunks", stream.chunks.tf)):
+                key = f"{stream.spec.name}.{level}"
+                arrays |= {f"{key}.data": tf.data, f"{key}.indices": tf.indices, f"{key}.indptr": tf.indptr}
         return arrays
 
     def _load(self, path: Path) -> None:
@@ -448,12 +493,22 @@ class ChineseLexicalIndex:
     def _restore(self, manifest: dict[str, Any], arrays: Any) -> None:
         self._ids = list(manifest["ids"])
         self._rows = _rows_of(self._ids)
+        self._chunk_ids = list(manifest["chunk_ids"])
+        self._chunk_row = {chunk_id: row for row, chunk_id in enumerate(self._chunk_ids)}
         for stream in self._streams:
             name = stream.spec.name
             stream.terms = list(manifest["vocabularies"][name])
             stream.vocab = {term: column for column, term in enumerate(stream.terms)}
-            parts = (arrays[f"{name}.data"], arrays[f"{name}.indices"], arrays[f"{name}.indptr"])
-            stream.tf = sp.csr_matrix(parts, shape=(len(self._ids), len(stream.terms)))
+            levels = (("passages", stream.passages, len(self._ids)), ("chunks", stream.chunks, len(self._chunk_ids)))
+            for level_name, level, height in levels:
+                key = f"{name}.{level_name}"
+                parts = (arrays[f"{key}.data"], arrays[f"{key}.indices"], arrays[f"{key}.indptr"])
+                level.tf = sp.csr_matrix(parts, shape=(height, len(stream.terms)))
+
+
+def _kept(count: int, deleted: set[int]) -> IntArray | None:
+    """The rows to keep when compacting (None: all of them)."""
+    return np.array(sorted(set(range(count)) - deleted), dtype=np.int64) if deleted else None
 
 
 def _rows_of(ids: Sequence[str]) -> dict[str, list[int]]:

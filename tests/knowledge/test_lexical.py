@@ -113,7 +113,7 @@ def brute_force_bm25(texts: dict[str, str], query: str, k1: float, b: float) -> 
 
 @pytest.mark.parametrize(("k1", "b"), [(1.2, 0.75), (0.9, 0.4), (2.0, 1.0)])
 def test_whole_chunk_scores_match_textbook_bm25(k1, b):
-    index = ChineseLexicalIndex(streams=[CHARS], k1=k1, b=b, passages=whole_chunk)
+    index = ChineseLexicalIndex(streams=[CHARS], k1=k1, b=b, passages=whole_chunk, chunk_weight=0.0)
     index.add(items())
     query = "中小企业的款项多久内支付？劳动合同"
     expected = brute_force_bm25(TEXTS, query, k1, b)
@@ -123,17 +123,20 @@ def test_whole_chunk_scores_match_textbook_bm25(k1, b):
         assert got[cid] == pytest.approx(score, rel=1e-5)
 
 
-@pytest.mark.parametrize(("k1", "b"), [(1.2, 0.3), (0.9, 0.75)])
-def test_a_chunk_scores_as_its_best_sentence_under_textbook_bm25(k1, b):
-    index = ChineseLexicalIndex(streams=[CHARS], k1=k1, b=b)
+@pytest.mark.parametrize(
+    ("k1", "b", "weight", "chunk_b"), [(1.2, 0.3, 0.0, 0.75), (0.9, 0.75, 0.25, 0.75), (1.2, 0.3, 0.5, 1.0)]
+)
+def test_a_chunk_scores_its_best_sentence_blended_with_the_whole_chunk_under_textbook_bm25(k1, b, weight, chunk_b):
+    index = ChineseLexicalIndex(streams=[CHARS], k1=k1, b=b, chunk_weight=weight, chunk_b=chunk_b)
     index.add(items())
     sentences = {f"{cid}@{i}": s for cid, text in TEXTS.items() for i, s in enumerate(split_sentences(text))}
     query = "劳动关系要订立书面合同吗？广告主负责什么"
-    per_sentence = brute_force_bm25(sentences, query, k1, b)
-    expected: dict[str, float] = {}
-    for key, score in per_sentence.items():
+    best: dict[str, float] = {}
+    for key, score in brute_force_bm25(sentences, query, k1, b).items():
         cid = key.rsplit("@", 1)[0]
-        expected[cid] = max(expected.get(cid, 0.0), score)
+        best[cid] = max(best.get(cid, 0.0), score)
+    whole = brute_force_bm25(TEXTS, query, k1, chunk_b)
+    expected = {cid: (1 - weight) * best.get(cid, 0.0) + weight * whole.get(cid, 0.0) for cid in {*best, *whole}}
     got = dict(results(index, query, k=10))
     assert got.keys() == expected.keys()
     for cid, score in expected.items():
@@ -360,9 +363,9 @@ def test_an_index_saved_in_an_older_format_loads_empty_for_re_ingest(tmp_path: P
 
 
 def test_k1_and_b_can_change_after_reload(tmp_path: Path):
-    index = ChineseLexicalIndex(tmp_path, streams=[CHARS], passages=whole_chunk)
+    index = ChineseLexicalIndex(tmp_path, streams=[CHARS], passages=whole_chunk, chunk_weight=0.0)
     index.add(items())
     index.save()
-    reloaded = ChineseLexicalIndex(tmp_path, streams=[CHARS], k1=0.9, b=0.4, passages=whole_chunk)
+    reloaded = ChineseLexicalIndex(tmp_path, streams=[CHARS], k1=0.9, b=0.4, passages=whole_chunk, chunk_weight=0.0)
     expected = brute_force_bm25(TEXTS, "款项支付", 0.9, 0.4)
     assert dict(results(reloaded, "款项支付")) == pytest.approx(expected, rel=1e-5)
