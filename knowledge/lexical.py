@@ -329,16 +329,17 @@ class ChineseLexicalIndex:
         return len(self._rows)
 
     def query(self, text: str, k: int, *, allowed: frozenset[str] | None = None) -> list[ScoredId]:
-        """The k best chunks for `text` (score > 0, a chunk scoring as its best passage), restricted to `allowed`
-        chunk ids when given."""
+        """The k best chunks for `text` (score > 0, best sentence blended with the whole chunk as in the module
+        docstring), restricted to `allowed` chunk ids when given."""
         built = self._snapshot()
         if k <= 0 or not built.chunk_ids:
             return []
-        parts = [self._query_terms(i, text, built.postings[i], built) for i in range(len(self._streams))]
+        counts = [Counter(stream.spec.tokenize(text)) for stream in self._streams]  # tokenised once, for both levels
+        parts = [self._query_terms(i, c, built.postings[i], built) for i, c in enumerate(counts)]
         row_scores = self._scores(built.postings, parts, built.rows)
         scores = (1.0 - self.chunk_weight) * built.pooled(row_scores)
         if self.chunk_weight:
-            whole = [self._query_terms(i, text, built.chunk_postings[i], built) for i in range(len(self._streams))]
+            whole = [self._query_terms(i, c, built.chunk_postings[i], built) for i, c in enumerate(counts)]
             scores += self.chunk_weight * self._scores(built.chunk_postings, whole, len(built.chunk_ids))
         if allowed is not None:
             scores[~built.mask(allowed)] = 0.0
@@ -398,9 +399,8 @@ class ChineseLexicalIndex:
         )
 
     # querying ------------------------------------------------------------------------------------------
-    def _query_terms(self, index: int, text: str, postings: _Postings, built: _Built) -> _QueryTerms:
+    def _query_terms(self, index: int, counts: Counter[str], postings: _Postings, built: _Built) -> _QueryTerms:
         spec, vocab = self._streams[index].spec, built.vocabularies[index]
-        counts = Counter(spec.tokenize(text))
         known = [term for term in counts if vocab.get(term, len(postings.idf)) < len(postings.idf)]
         columns = np.array([vocab[term] for term in known], dtype=np.int64)
         idf = dict(zip(known, postings.idf[columns].tolist(), strict=True))
