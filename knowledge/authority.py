@@ -34,39 +34,52 @@ def authority_level(document: Document) -> int:
 
 def restates(text: str, other: str) -> bool:
     """Whether two texts say nearly the same thing (character bigrams, Jaccard ≥ RESTATEMENT_SIMILARITY)."""
-    first, second = _bigrams(text), _bigrams(other)
-    if not first or not second:
-        return False
-    return len(first & second) / len(first | second) >= RESTATEMENT_SIMILARITY
+    return _similar(_bigrams(text), _bigrams(other))
 
 
 def superior_first(hits: Sequence[Hit], *, window: int = WINDOW) -> list[Hit]:
     """The hits with the superior restatements among the first `window` moved just before the text they restate,
     most authoritative first."""
-    head = list(hits[:window])
+    head = _Head(list(hits[:window]))
     ordered: list[Hit] = []
     moved: set[int] = set()
-    for i, hit in enumerate(head):
+    for i, hit in enumerate(head.hits):
         if i in moved:
             continue
-        superiors = _superior_restatements(head, i, moved)
+        superiors = head.superior_restatements(i, moved)
         moved.update(superiors)
-        ordered.extend(dataclasses.replace(head[j], why=(*head[j].why, SUPERIOR_FIRST)) for j in superiors)
+        ordered.extend(dataclasses.replace(head.hits[j], why=(*head.hits[j].why, SUPERIOR_FIRST)) for j in superiors)
         ordered.append(hit)
     return ordered + list(hits[window:])
 
 
-def _superior_restatements(head: list[Hit], i: int, moved: set[int]) -> list[int]:
-    """Positions of the later hits that restate head[i] from a higher level, most authoritative first."""
-    level = authority_level(head[i].document)
-    found = [
-        j
-        for j in range(i + 1, len(head))
-        if j not in moved
-        and authority_level(head[j].document) < level
-        and restates(head[i].chunk.text, head[j].chunk.text)
-    ]
-    return sorted(found, key=lambda j: (authority_level(head[j].document), j))
+class _Head:
+    """The first hits with their levels, and each hit's bigrams computed once, only when a comparison needs them."""
+
+    def __init__(self, hits: list[Hit]) -> None:
+        self.hits = hits
+        self.levels = [authority_level(hit.document) for hit in hits]
+        self._grams: dict[int, set[str]] = {}
+
+    def superior_restatements(self, i: int, moved: set[int]) -> list[int]:
+        """Positions of the later hits that restate hit i from a higher level, most authoritative first."""
+        found = [
+            j
+            for j in range(i + 1, len(self.hits))
+            if j not in moved and self.levels[j] < self.levels[i] and _similar(self._bigrams(i), self._bigrams(j))
+        ]
+        return sorted(found, key=lambda j: (self.levels[j], j))
+
+    def _bigrams(self, i: int) -> set[str]:
+        if i not in self._grams:
+            self._grams[i] = _bigrams(self.hits[i].chunk.text)
+        return self._grams[i]
+
+
+def _similar(first: set[str], second: set[str]) -> bool:
+    if not first or not second:
+        return False
+    return len(first & second) / len(first | second) >= RESTATEMENT_SIMILARITY
 
 
 def _bigrams(text: str) -> set[str]:
