@@ -58,6 +58,33 @@ class _Identified(Protocol):
 ItemT = TypeVar("ItemT", bound=_Identified)
 
 
+@dataclass(frozen=True, slots=True)
+class Question:
+    id: str
+    question: str
+
+
+def read_question_file(path: Path) -> list[Question]:
+    """The `{"id", "question"}` lines of a question file (`minfu search --queries`, `minfu bench`), other keys
+    ignored, a missing id numbered by its line. Unlike a dataset, the first bad line stops the reading: an
+    InvalidInputError naming the file, the line and what is wrong."""
+    if not path.is_file():
+        raise InvalidInputError(f"找不到问题文件：{path}", field="queries")
+    try:
+        lines = path.read_bytes().splitlines()
+    except OSError as exc:
+        raise InvalidInputError(f"无法读取问题文件 {path}：{exc.strerror or exc}", field="queries") from exc
+    questions = []
+    for number, raw in enumerate(lines, start=1):
+        try:
+            data = _line_object(raw, first=number == 1)
+            if data is not None:
+                questions.append(Question(str(data.get("id", number)), required_text(data, "question")))
+        except LineError as err:
+            raise InvalidInputError(f"{path} 第 {number} 行：{err.message}", field="queries") from None
+    return questions
+
+
 def read_dataset(path: Path) -> bytes:
     """The file's bytes; a missing or unreadable file is an InvalidInputError naming it."""
     try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -12,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.bench_http import latency_stats
+from eval.datasets import read_question_file
 from minfu.domain import Chunk, Document
 from minfu.errors import InvalidInputError
 from minfu.ports import Embedder, IndexedChunk, Vectors
@@ -64,23 +64,8 @@ def host_load() -> float | None:
 
 
 def read_questions(path: Path) -> tuple[str, ...]:
-    """The `question` of every line of a JSONL file (other keys are ignored); a bad line is an error naming it."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(f"无法读取问题文件 {path}：{type(exc).__name__}", field="queries") from exc
-    questions = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError:
-            raise InvalidInputError(f"{path} 第 {number} 行不是合法的 JSON", field="queries") from None
-        question = item.get("question") if isinstance(item, dict) else None
-        if not isinstance(question, str) or not question.strip():
-            raise InvalidInputError(f"{path} 第 {number} 行缺少 question 字段", field="queries")
-        questions.append(question.strip())
+    """The questions of a question file (eval.datasets.read_question_file); a file without any is an error."""
+    questions = [item.question for item in read_question_file(path)]
     if not questions:
         raise InvalidInputError(f"问题文件中没有问题：{path}", field="queries")
     return tuple(questions)

@@ -9,8 +9,8 @@ from rich.console import Console
 from rich.table import Table
 
 from eval.ann import ann_recall_table
+from eval.datasets import read_question_file
 from knowledge.base import KnowledgeBase
-from minfu.cli.search import read_queries
 from minfu.errors import InvalidInputError
 from minfu.settings import get_settings
 
@@ -20,7 +20,7 @@ def run_ann_recall(queries_path: Path, *, k: int) -> None:
     ids, vectors = kb.vector_index.vectors()  # type: ignore[attr-defined]
     if len(ids) < k:
         raise InvalidInputError("向量索引为空或过小：请先运行 minfu ingest", field="index")
-    questions = [item["question"] for item in read_queries(queries_path)]
+    questions = [item.question for item in read_question_file(queries_path)]
     queries = np.stack([kb.embedder.embed_query(q) for q in questions])
     table = Table(title=f"HNSW recall@{k}：{len(ids)} 个向量，{len(questions)} 个真实问题")
     for column in ("space", "M", "ef_construction", "ef_search", f"recall@{k}", "查询 ms"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -12,6 +12,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from eval.datasets import read_question_file
 from knowledge.base import KnowledgeBase
 from knowledge.retrieval import degraded_message
 from knowledge.serialization import hit_to_json
@@ -51,11 +52,11 @@ def run_search(question: str | None, queries: Path | None, options: SearchOption
         _search_one(kb, question.strip(), filters, options)
         return
     assert queries is not None
-    for item in list(read_queries(queries)):  # validate every line before answering any
-        hits = kb.retriever.retrieve(item["question"], k=options.k, filters=filters)
+    for item in read_question_file(queries):  # every line is checked before any is answered
+        hits = kb.retriever.retrieve(item.question, k=options.k, filters=filters)
         print(
             json.dumps(
-                {"id": item["id"], "question": item["question"], "hits": [hit_to_json(h) for h in hits]},
+                {"id": item.id, "question": item.question, "hits": [hit_to_json(h) for h in hits]},
                 ensure_ascii=False,
             )
         )
@@ -77,21 +78,6 @@ def _search_one(kb: KnowledgeBase, question: str, filters: SearchFilters, option
         print(json.dumps(payload, ensure_ascii=False, indent=2))
         return
     _print_hits(question, hits, elapsed_ms, degraded_message(hits))
-
-
-def read_queries(path: Path) -> Iterator[dict[str, str]]:
-    if not path.is_file():
-        raise InvalidInputError(f"找不到问题文件：{path}", field="queries")
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError:
-            raise InvalidInputError(f"{path} 第 {number} 行不是合法的 JSON", field="queries") from None
-        if not isinstance(item, dict) or not str(item.get("question", "")).strip():
-            raise InvalidInputError(f"{path} 第 {number} 行缺少 question 字段", field="question")
-        yield {"id": str(item.get("id", number)), "question": str(item["question"]).strip()}
 
 
 def _print_hits(question: str, hits: Sequence[Hit], elapsed_ms: float, degraded: str | None) -> None:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from eval.datasets import DatasetProblem, RetrievalItem, load_retrieval_dataset
+from eval.datasets import DatasetProblem, Question, RetrievalItem, load_retrieval_dataset, read_question_file
 from eval.ncppolicies import context_paragraphs, context_title, is_ncp_path, load_ncppolicies
 from minfu.domain import DocumentKind
 from minfu.errors import InvalidInputError
@@ -118,6 +118,41 @@ def ncp_line(qid: str, docid: str, context: str, question: str, answer: str) -> 
 
 CONTEXT_A = "某市出台支持企业措施 为帮助企业渡过难关，制定如下措施。 一、减免房租三个月。 二、延期缴纳社保。"
 CONTEXT_B = "某区开通 COVID 19 线上服务 即日起企业可在网上办理登记。"
+
+
+def test_a_question_file_gives_ids_and_questions(tmp_path):
+    path = tmp_path / "q.jsonl"
+    first = json.dumps({"id": "a", "question": " 货款拖了半年 ", "extra": 1}, ensure_ascii=False)
+    lines = [first, "", '{"question": "开店"}']
+    path.write_text("\ufeff" + "\n".join(lines), encoding="utf-8")
+    assert read_question_file(path) == [Question("a", "货款拖了半年"), Question("3", "开店")]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"question": "一"}\n{not json', "第 2 行：不是合法的 JSON"),
+        ('{"id": 1}', "第 1 行：缺少字段 question"),
+        ('{"question": 5}', "第 1 行：字段 question 必须是字符串"),
+        ('{"question": "  "}', "第 1 行：字段 question 不能为空"),
+        ("[1, 2]", "第 1 行：每行必须是一个 JSON 对象"),
+    ],
+)
+def test_the_first_bad_line_of_a_question_file_is_a_clear_error(tmp_path, content, message):
+    path = tmp_path / "q.jsonl"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(InvalidInputError, match=message) as raised:
+        read_question_file(path)
+    assert raised.value.field == "queries" and str(path) in str(raised.value)
+
+
+def test_a_question_file_that_is_missing_or_not_utf8_is_a_clear_error(tmp_path):
+    with pytest.raises(InvalidInputError, match="找不到问题文件"):
+        read_question_file(tmp_path / "none.jsonl")
+    latin = tmp_path / "latin.jsonl"
+    latin.write_bytes('{"question": "caf\u00e9"}'.encode("latin-1"))
+    with pytest.raises(InvalidInputError, match="第 1 行：不是 UTF-8 编码的文本"):
+        read_question_file(latin)
 
 
 def test_ncp_adapter_makes_one_document_per_docid(tmp_path):
